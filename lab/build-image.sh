@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the lab's base image (Debian 13 with systemd) locally: no registry is
+# reachable from these machines, so nothing is ever pulled.
+# Usage: lab/build-image.sh IMAGE_TAG
+set -euo pipefail
+
+image=${1:?usage: lab/build-image.sh IMAGE_TAG}
+if docker image inspect "$image" >/dev/null 2>&1; then
+  echo "image $image already present"
+  exit 0
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# sudo and curl stand in for what the task's VMs had: sudo for Ansible's become,
+# curl for the proof requests the task makes from the proxy.
+# The host's CA bundle goes in as a local CA so it survives update-ca-certificates:
+# downloads from inside the containers go through a proxy only that bundle trusts.
+mmdebstrap --variant=minbase --quiet \
+  --include=python3,systemd,systemd-sysv,iproute2,ca-certificates,sudo,curl,procps \
+  --customize-hook='mkdir -p "$1/usr/local/share/ca-certificates"' \
+  --customize-hook='copy-in /etc/ssl/certs/ca-certificates.crt /usr/local/share/ca-certificates/' \
+  --customize-hook='mv "$1/usr/local/share/ca-certificates/ca-certificates.crt" "$1/usr/local/share/ca-certificates/lab-host-bundle.crt"' \
+  --customize-hook='chroot "$1" update-ca-certificates >/dev/null 2>&1 || true' \
+  --customize-hook='copy-in /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/' \
+  --customize-hook='rm -f "$1/etc/machine-id"; : > "$1/etc/machine-id"' \
+  trixie "$work/rootfs.tar"
+
+docker import \
+  --change 'CMD ["/lib/systemd/systemd"]' \
+  --change 'ENV container=docker' \
+  "$work/rootfs.tar" "$image" >/dev/null
+echo "image $image built"
