@@ -1,0 +1,75 @@
+# dumbflix.stack: the two commands a user needs are `make up` and `make test`.
+# Every target is safe to re-run; nothing is rebuilt that is already there.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+IMAGE ?= dumbflix-lab-base:trixie
+INVENTORY ?= inventory/lab
+CACHE_DIR := .cache
+COLLECTIONS := $(CURDIR)/.ansible/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/dumbflix/stack
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# molecule 25.2+ no longer sets this itself
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export CACHE_DIR
+export STAGE_LOG := $(CURDIR)/$(CACHE_DIR)/stages.log
+
+.PHONY: help up lab down test deps venv image lint yamllint unit molecule build clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+up: lab ## install what is missing, create the lab, deploy the whole task, print how to reach it
+	ansible-playbook playbooks/site.yml -i $(INVENTORY)
+	@lab/print-access.sh $(INVENTORY)
+
+lab: venv deps image ## create (or update) one container per inventory host
+	ansible-playbook playbooks/lab.yml -i $(INVENTORY)
+
+down: venv deps ## remove the lab's containers and network
+	ansible-playbook playbooks/lab.yml -i $(INVENTORY) -e lab_state=absent
+
+test: venv deps image ## everything CI checks: lint, unit and nginx/pm2 tests, molecule
+	@mkdir -p $(CACHE_DIR); : > $(STAGE_LOG); rc=0; \
+	scripts/stage ansible-lint ansible-lint || rc=1; \
+	scripts/stage yamllint yamllint -s . || rc=1; \
+	scripts/stage pytest pytest || rc=1; \
+	scripts/stage build $(MAKE) --no-print-directory build || rc=1; \
+	scripts/stage molecule molecule test --all || rc=1; \
+	echo "=== stage times:"; column -t $(STAGE_LOG); \
+	exit $$rc
+
+deps: ## install host packages (docker.io, mmdebstrap, nginx, node) and start dockerd
+	@scripts/setup-host.sh
+
+venv: $(VENV)/.installed $(COLLECTION_LINK) ## the project's Python tools in .venv
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: could not create $(VENV) with $(PYTHON) -m venv: install python3-venv, then re-run" >&2; exit 1; }
+	@$(VENV)/bin/pip install -q -r requirements.txt || { echo "make: pip could not install requirements.txt into $(VENV): check the network to PyPI, then re-run" >&2; exit 1; }
+	@touch $@
+
+# the checkout, seen by Ansible as an installed collection
+$(COLLECTION_LINK):
+	@mkdir -p $(dir $@)
+	@ln -sfn ../../../.. $@
+
+image: deps ## build the lab's Debian 13 systemd image locally (nothing is pulled)
+	@lab/build-image.sh $(IMAGE)
+
+lint: venv
+	ansible-lint
+	yamllint -s .
+
+unit: venv
+	pytest
+
+build: venv ## build the collection tarball and install it into a scratch path to prove FQCNs resolve
+	@scripts/check-build.sh
+
+clean: down ## remove the lab and every local artefact (.venv, .ansible, .cache)
+	rm -rf $(VENV) .ansible $(CACHE_DIR) *.tar.gz

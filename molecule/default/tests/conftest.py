@@ -1,0 +1,79 @@
+"""Shared fixtures for the default scenario's verify step.
+
+Every request in these tests is made from inside the proxy container to its own
+127.0.0.1 (or to the lab containers), exactly as the task's proof does with curl.
+"""
+import json
+import os
+import re
+import time
+import uuid
+
+import pytest
+import testinfra
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+DOMAIN = "alvin.xyz"
+APP_USER = "dumbflix"
+PM2_NAME = "dumbflix-frontend"
+PORT = 3000
+ACCESS_LOG = "/var/log/nginx/dumbflix.access.log"
+UPSTREAM_FILE = "/etc/nginx/conf.d/upstream-dumbflix.conf"
+UPSTREAM_ADDR = re.compile(r'upstream_addr="([^"]*)"')
+
+
+def host(name):
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
+
+
+@pytest.fixture(scope="session")
+def proxy():
+    return host("mol-proxy1")
+
+
+@pytest.fixture(scope="session")
+def apps():
+    return {name: host(name) for name in ("mol-app1", "mol-app2")}
+
+
+def address_of(h):
+    """The host's primary IPv4, which the upstream uses by default."""
+    return h.check_output("hostname -I | cut -d' ' -f1")
+
+
+def request_many(proxy, count, path="/", timeout=5):
+    """Send `count` requests through the proxy; return (status codes, probe id).
+
+    The probe id is a query string that lets the caller find exactly these
+    requests in the access log.
+    """
+    probe = uuid.uuid4().hex
+    script = (
+        f"for i in $(seq {count}); do "
+        f"curl -s -o /dev/null -m {timeout} -w '%{{http_code}}\\n' "
+        f"-H 'Host: {DOMAIN}' 'http://127.0.0.1{path}?probe={probe}&i='$i; done"
+    )
+    out = proxy.check_output(script)
+    return out.split(), probe
+
+
+def upstreams_for(proxy, probe):
+    """The $upstream_addr of every logged request carrying this probe id."""
+    # nginx writes the log line when the request ends; give it a moment
+    for _ in range(20):
+        lines = proxy.run(f"grep -F 'probe={probe}' {ACCESS_LOG}").stdout.splitlines()
+        if lines:
+            break
+        time.sleep(0.1)
+    return [UPSTREAM_ADDR.search(line).group(1) for line in lines]
+
+
+def pm2(app_host, *args):
+    cmd = " ".join(("sudo -u", APP_USER, "-H pm2") + args)
+    return app_host.run(cmd)
+
+
+def pm2_status(app_host):
+    out = pm2(app_host, "jlist").stdout
+    procs = json.loads(out[out.index("["):])
+    return {p["name"]: p["pm2_env"]["status"] for p in procs}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the collection tarball, installs it into a scratch collections path and
+# checks that its modules and roles resolve by FQCN from there (not from the checkout).
+set -euo pipefail
+root=$(pwd)
+out="$root/${CACHE_DIR:-.cache}/build"
+rm -rf "$out"; mkdir -p "$out/collections"
+ansible-galaxy collection build --force --output-path "$out" . >/dev/null
+tarball=$(ls "$out"/dumbflix-stack-*.tar.gz)
+echo "built $(basename "$tarball") ($(du -h "$tarball" | cut -f1))"
+ansible-galaxy collection install --force -p "$out/collections" "$tarball" >/dev/null
+
+cd "$out"
+export ANSIBLE_CONFIG=/dev/null ANSIBLE_COLLECTIONS_PATH="$out/collections" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+mods=$(ansible-doc -t module -l dumbflix.stack | awk '{print $1}')
+roles=$(ansible-doc -t role -l dumbflix.stack | awk '{print $1}')
+echo "modules: $(echo $mods)"
+echo "roles:   $(echo $roles)"
+fail=0
+for m in $mods; do ansible-doc -t module "$m" >/dev/null || { echo "ansible-doc cannot render $m" >&2; fail=1; }; done
+for want in dumbflix.stack.nginx_upstream dumbflix.stack.nginx_reverse_proxy dumbflix.stack.pm2_app; do
+  grep -qx "$want" <<<"$mods" || { echo "module $want missing from the installed tarball" >&2; fail=1; }
+done
+for want in nodejs pm2 dumbflix_frontend nginx load_balancer; do
+  grep -qx "dumbflix.stack.$want" <<<"$roles" || { echo "role dumbflix.stack.$want missing from the installed tarball" >&2; fail=1; }
+done
+exit $fail

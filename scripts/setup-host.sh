@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what the lab and the tests need on this machine and starts the Docker
+# engine. Safe to re-run: it only installs what is missing and only starts dockerd
+# when `docker info` does not answer. Any failure ends with one line saying what
+# failed and what to do.
+set -uo pipefail
+
+die() { echo "make: $1" >&2; exit 1; }
+cache=${CACHE_DIR:-.cache}
+mkdir -p "$cache"
+
+# command -> Debian package that provides it
+declare -A want=(
+  [dockerd]=docker.io
+  [mmdebstrap]=mmdebstrap
+  [nginx]=nginx-light
+  [node]=nodejs
+  [npm]=npm
+)
+missing=()
+for cmd in "${!want[@]}"; do
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || missing+=("${want[$cmd]}")
+done
+# the docker CLI may come from elsewhere; the engine is what we need
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "needs root to install ${missing[*]}: run 'sudo make ...' or install them yourself"
+  echo "installing: ${missing[*]}"
+  if ! { apt-get update -q >"$cache/apt.log" 2>&1 &&
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$cache/apt.log" 2>&1; }; then
+    die "apt-get could not install ${missing[*]} (log: $cache/apt.log); check the machine's apt sources and network, then re-run"
+  fi
+  # Debian starts nginx on port 80 when it installs it; the tests use their own private nginx.
+  if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now nginx >/dev/null 2>&1 || true
+  fi
+fi
+
+if docker info >/dev/null 2>&1; then
+  exit 0
+fi
+echo "starting the Docker engine"
+if [ -d /run/systemd/system ] && systemctl start docker >/dev/null 2>&1; then
+  :
+else
+  [ "$(id -u)" = 0 ] || die "dockerd is not running and only root can start it: run 'sudo make ...'"
+  # setsid + its own log: the engine must not hold the caller's terminal or CI's pipes.
+  setsid dockerd >"$cache/dockerd.log" 2>&1 < /dev/null &
+fi
+for _ in $(seq 1 60); do
+  docker info >/dev/null 2>&1 && exit 0
+  sleep 1
+done
+die "dockerd did not answer within 60 s (log: $cache/dockerd.log); fix what it reports, then re-run"
