@@ -1,0 +1,271 @@
+# -*- coding: utf-8 -*-
+# Copyright: dumbflix.stack maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Inventory -> load balancer data, checked on the controller before any host changes.
+
+The value rules live in ``module_utils.nginx_config``: the same code the
+modules run on the proxy.  These filters only say *where* a bad value came
+from (the host and the inventory variable), so a refusal reads
+``host app2: lb_backend.weight: 0 is below the minimum 1``.
+
+- ``lb_servers``: the hosts of the app group -> the ``servers`` list of
+  ``dumbflix.stack.nginx_upstream``.
+- ``lb_upstream`` / ``lb_site``: the whole upstream / server block checked as the
+  modules will check it, with module option names mapped back to ``lb_*`` variables.
+- ``lb_domain``: ``dumbflix_domain`` (one literal host name).
+- ``lb_hosts_line``: the ``/etc/hosts`` line for the proxy.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_config import (
+    NOT_SET,
+    NginxConfigError,
+    normalize_reverse_proxy,
+    normalize_upstream,
+    normalize_upstream_server,
+    validate_host,
+    validate_server_name,
+)
+
+# The keys of lb_backend a user may set; the port comes from dumbflix_port.
+LB_BACKEND_KEYS = ("address", "weight", "max_fails", "fail_timeout", "backup", "down", "max_conns")
+
+# nginx_upstream option -> inventory variable of dumbflix.stack.load_balancer.
+UPSTREAM_VARIABLES = {
+    "name": "lb_upstream_name",
+    "method": "lb_method",
+    "hash_key": "lb_hash_key",
+    "consistent": "lb_hash_consistent",
+    "keepalive": "lb_keepalive",
+}
+
+# nginx_reverse_proxy option -> inventory variable (server_names is handled apart).
+SITE_VARIABLES = {
+    "name": "lb_site_name",
+    "upstream": "lb_upstream_name",
+    "listen": "lb_listen",
+    "websocket": "lb_websocket",
+    "connect_timeout": "lb_connect_timeout",
+    "read_timeout": "lb_read_timeout",
+    "next_upstream": "lb_next_upstream",
+    "next_upstream_tries": "lb_next_upstream_tries",
+    "next_upstream_timeout": "lb_next_upstream_timeout",
+}
+
+_FIELD_RE = re.compile(r"([A-Za-z_]+)(?:\[([0-9]+)\])?(.*)\Z")
+
+
+def _message(field, exc, host=None):
+    """``host H: FIELD: VALUE reason`` from an NginxConfigError, with FIELD replaced."""
+    if exc.value is NOT_SET:
+        text = "%s: %s" % (field, exc.reason)
+    else:
+        text = "%s: %r %s" % (field, exc.value, exc.reason)
+    return "host %s: %s" % (host, text) if host else text
+
+
+def _plain(value):
+    """Copy Ansible's (possibly lazy or tagged) containers into plain ones."""
+    if isinstance(value, Mapping):
+        return dict((k, _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _default_address(host, hv, variable):
+    """The host's primary IPv4 from facts, or an error saying what to set."""
+    facts = hv.get("ansible_default_ipv4")
+    address = facts.get("address") if isinstance(facts, Mapping) else None
+    if not address:
+        raise AnsibleFilterError(
+            "host %s: %s.address: not set, and the host has no primary IPv4 in its facts "
+            "(ansible_default_ipv4.address): gather facts for %s or set %s.address"
+            % (host, variable, host, variable)
+        )
+    return address
+
+
+def _host_list(app_hosts, group):
+    if app_hosts is None or isinstance(app_hosts, (str, bytes, Mapping)):
+        raise AnsibleFilterError("the %s group: expected a list of host names, got %r" % (group, app_hosts))
+    hosts = list(app_hosts)
+    if not hosts:
+        raise AnsibleFilterError(
+            "the %s group has no hosts: the load balancer needs at least one backend; "
+            "add a host under %s in the inventory" % (group, group)
+        )
+    return hosts
+
+
+def lb_servers(app_hosts, hostvars, default_port=3000, group="app", variable="lb_backend", port_variable="dumbflix_port"):
+    """Build the checked upstream server list from the hosts of the app group.
+
+    Per host: the optional dict ``lb_backend`` (nginx server parameters and
+    ``address``), ``dumbflix_port`` (else ``default_port``) and, when
+    ``lb_backend.address`` is not set, the fact ``ansible_default_ipv4.address``.
+    Returns normalized server dicts in inventory order.
+    """
+    hosts = _host_list(app_hosts, group)
+    servers = []
+    owner = {}
+    for host in hosts:
+        try:
+            hv = hostvars[host]
+        except KeyError:
+            raise AnsibleFilterError("host %s: is in the %s group but has no hostvars" % (host, group))
+        backend = hv.get(variable)
+        if backend is None:
+            backend = {}
+        if not isinstance(backend, Mapping):
+            raise AnsibleFilterError(
+                "host %s: %s: %r is not a dict of server parameters (%s)"
+                % (host, variable, backend, ", ".join(LB_BACKEND_KEYS))
+            )
+        backend = _plain(backend)
+        unknown = sorted(str(k) for k in backend if k not in LB_BACKEND_KEYS)
+        if unknown:
+            raise AnsibleFilterError(
+                "host %s: %s.%s: is not a known key (allowed: %s)"
+                % (host, variable, unknown[0], ", ".join(LB_BACKEND_KEYS))
+            )
+        server = dict((k, v) for k, v in backend.items() if v is not None)
+        if server.get("address") in (None, ""):
+            server["address"] = _default_address(host, hv, variable)
+            address_from = "ansible_default_ipv4.address"
+        else:
+            address_from = variable + ".address"
+        port = hv.get(port_variable)
+        server["port"] = default_port if port is None else port
+
+        try:
+            normalized = normalize_upstream_server(server, field=variable)
+        except NginxConfigError as exc:
+            field = exc.field
+            if field == variable + ".port":
+                field = port_variable
+            elif field == variable + ".address":
+                field = address_from
+            raise AnsibleFilterError(_message(field, exc, host))
+
+        key = (normalized["address"], normalized["port"])
+        if key in owner:
+            shown = normalized["address"] if key[1] is None else "%s:%s" % key
+            raise AnsibleFilterError(
+                "host %s: %s: backend %s is already the backend of host %s; every app host needs its own address:port"
+                % (host, address_from, shown, owner[key])
+            )
+        owner[key] = host
+        servers.append(normalized)
+    return servers
+
+
+def lb_upstream(servers, app_hosts, host=None, group="app", variable="lb_backend", **options):
+    """Check the whole upstream as ``dumbflix.stack.nginx_upstream`` will and return it normalized.
+
+    ``servers`` comes from ``lb_servers`` (same order as ``app_hosts``);
+    ``options`` are nginx_upstream options (name, method, hash_key, consistent,
+    keepalive).  Errors name the ``lb_*`` variable, or the app host for a
+    server-level conflict (for example ``backup`` with ``lb_method: ip_hash``).
+    """
+    hosts = _host_list(app_hosts, group)
+    unknown = sorted(k for k in options if k not in UPSTREAM_VARIABLES)
+    if unknown:
+        raise AnsibleFilterError("lb_upstream: unknown option %s" % ", ".join(unknown))
+    opts = dict((k, _plain(v)) for k, v in options.items())
+    opts["servers"] = _plain(servers)
+    try:
+        return normalize_upstream(opts)
+    except NginxConfigError as exc:
+        match = _FIELD_RE.match(exc.field)
+        name, index, rest = match.groups() if match else (exc.field, None, "")
+        if name == "servers" and index is not None and int(index) < len(hosts):
+            raise AnsibleFilterError(_message(variable + rest, exc, hosts[int(index)]))
+        if name == "servers":
+            raise AnsibleFilterError(_message("the %s group (%s)" % (group, variable), exc, host))
+        raise AnsibleFilterError(_message(UPSTREAM_VARIABLES.get(name, name) + (rest or ""), exc, host))
+
+
+def lb_site(options, host=None, domain_variable="dumbflix_domain", aliases_variable="lb_server_aliases"):
+    """Check the server block as ``dumbflix.stack.nginx_reverse_proxy`` will and return it normalized.
+
+    ``options`` are nginx_reverse_proxy options; ``server_names[0]`` is the
+    domain, the rest are the aliases.  Errors name the ``lb_*`` variable.
+    """
+    opts = _plain(options)
+    if not isinstance(opts, dict):
+        raise AnsibleFilterError("lb_site: expected a dict of nginx_reverse_proxy options, got %r" % (options,))
+    try:
+        return normalize_reverse_proxy(opts)
+    except NginxConfigError as exc:
+        match = _FIELD_RE.match(exc.field)
+        name, index, rest = match.groups() if match else (exc.field, None, "")
+        if name == "server_names":
+            if index is None:
+                field = domain_variable
+            elif int(index) == 0:
+                field = domain_variable + rest
+            else:
+                field = "%s[%d]%s" % (aliases_variable, int(index) - 1, rest)
+        else:
+            field = SITE_VARIABLES.get(name, name) + ("[%s]" % index if index is not None else "") + rest
+        raise AnsibleFilterError(_message(field, exc, host))
+
+
+def lb_domain(value, variable="dumbflix_domain", host=None):
+    """Check the site's domain (one literal host name) and return it lowercased.
+
+    It goes into nginx's server_name and into /etc/hosts, so the wildcards and
+    the catch-all ``_`` that server_name also accepts are refused here.
+    """
+    where = "host %s: %s" % (host, variable) if host else variable
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise AnsibleFilterError("%s: is required: the domain the proxy serves, e.g. alvin.xyz" % where)
+    try:
+        name = validate_server_name(value, variable)
+    except NginxConfigError as exc:
+        raise AnsibleFilterError(_message(variable, exc, host))
+    if "*" in name or name.startswith(".") or name == "_":
+        raise AnsibleFilterError(
+            "%s: %r is a server_name pattern, not a domain; set one host name such as alvin.xyz" % (where, value)
+        )
+    return name
+
+
+def lb_hosts_line(address, domain, host=None, variable="lb_hosts_address"):
+    """Return the ``/etc/hosts`` line ``ADDRESS DOMAIN``; ADDRESS must be an IPv4 or IPv6 address."""
+    if address in (None, ""):
+        raise AnsibleFilterError(
+            "%s%s: not set, and the host has no primary IPv4 in its facts (ansible_default_ipv4.address)"
+            % ("host %s: " % host if host else "", variable)
+        )
+    try:
+        kind, normalized = validate_host(address, variable)
+    except NginxConfigError as exc:
+        raise AnsibleFilterError(_message(variable, exc, host))
+    if kind not in ("ipv4", "ipv6"):
+        raise AnsibleFilterError(
+            "%s%s: %r is not an IP address" % ("host %s: " % host if host else "", variable, address)
+        )
+    return "%s %s" % (normalized, lb_domain(domain, host=host))
+
+
+class FilterModule(object):
+    """dumbflix.stack load balancer filters."""
+
+    def filters(self):
+        return {
+            "lb_servers": lb_servers,
+            "lb_upstream": lb_upstream,
+            "lb_site": lb_site,
+            "lb_domain": lb_domain,
+            "lb_hosts_line": lb_hosts_line,
+        }
