@@ -8,12 +8,14 @@ rm -rf "$out"; mkdir -p "$out/collections"
 ansible-galaxy collection build --force --output-path "$out" . >/dev/null
 tarball=$(ls "$out"/dumbflix-stack-*.tar.gz)
 echo "built $(basename "$tarball") ($(du -h "$tarball" | cut -f1))"
+# from here on Ansible sees only the installed tarball, never the checkout
+printf '[defaults]\n' > "$out/ansible.cfg"
+export ANSIBLE_CONFIG="$out/ansible.cfg" ANSIBLE_COLLECTIONS_PATH="$out/collections" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
 ansible-galaxy collection install --force -p "$out/collections" "$tarball" >/dev/null
 
 cd "$out"
-export ANSIBLE_CONFIG=/dev/null ANSIBLE_COLLECTIONS_PATH="$out/collections" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
 mods=$(ansible-doc -t module -l dumbflix.stack | awk '{print $1}')
-roles=$(ansible-doc -t role -l dumbflix.stack | awk '{print $1}')
+roles=$(ansible-doc -t role -l dumbflix.stack | grep -o '^dumbflix\.stack\.[a-z_0-9]*')
 echo "modules: $(echo $mods)"
 echo "roles:   $(echo $roles)"
 fail=0
@@ -24,4 +26,5 @@ done
 for want in nodejs pm2 dumbflix_frontend nginx load_balancer; do
   grep -qx "dumbflix.stack.$want" <<<"$roles" || { echo "role dumbflix.stack.$want missing from the installed tarball" >&2; fail=1; }
 done
+ansible-doc -t filter dumbflix.stack.lb_servers >/dev/null || { echo "filter dumbflix.stack.lb_servers does not resolve" >&2; fail=1; }
 exit $fail
