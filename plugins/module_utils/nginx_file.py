@@ -114,6 +114,15 @@ def find_nginx(module, binary):
     return module.get_bin_path(binary, opt_dirs=["/usr/sbin", "/sbin", "/usr/local/sbin"])
 
 
+# The options validator() reads; documented once in the dumbflix.stack.nginx_test doc fragment.
+NGINX_TEST_ARGS = dict(
+    validate=dict(type="bool", default=True),
+    nginx_binary=dict(type="str", default="nginx"),
+    nginx_config=dict(type="path"),
+    nginx_prefix=dict(type="path"),
+)
+
+
 def validator(module):
     """Return a callable giving the ``nginx -t`` argv for ``module``'s options, or None when validate is off.
 

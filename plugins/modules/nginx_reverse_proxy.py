@@ -30,6 +30,7 @@ author:
   - dumbflix.stack maintainers
 extends_documentation_fragment:
   - ansible.builtin.files
+  - dumbflix.stack.nginx_test
 attributes:
   check_mode:
     support: full
@@ -172,26 +173,10 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  validate:
-    description:
-      - Test the whole nginx configuration with C(nginx -t) after the change; on failure restore every touched path and
-        fail with nginx's error text.
-    type: bool
-    default: true
   backup:
     description: Keep a timestamped copy of a file being replaced or removed, next to it.
     type: bool
     default: false
-  nginx_binary:
-    description: nginx executable used for C(nginx -t) and C(nginx -v); a name looked up in PATH and C(/usr/sbin), or an absolute path.
-    type: str
-    default: nginx
-  nginx_config:
-    description: Main configuration file passed to C(nginx -t) as C(-c). Unset means nginx's compiled-in default.
-    type: path
-  nginx_prefix:
-    description: Prefix passed to C(nginx -t) as C(-p). Unset means nginx's compiled-in default.
-    type: path
 notes:
   - The rendered file belongs inside nginx's C(http {}) context, which is where Debian's C(sites-enabled/*) and
     C(conf.d/*.conf) includes are.
@@ -294,6 +279,7 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_config import
 from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_file import (
     ABSENT,
     FILE,
+    NGINX_TEST_ARGS,
     LINK,
     Change,
     apply_changes,
@@ -329,11 +315,8 @@ ARGUMENT_SPEC = dict(
     enabled=dict(type="str", default="sites", choices=["sites", "conf.d"]),
     config_dir=dict(type="path", default="/etc/nginx"),
     state=dict(type="str", default="present", choices=["present", "absent"]),
-    validate=dict(type="bool", default=True),
     backup=dict(type="bool", default=False),
-    nginx_binary=dict(type="str", default="nginx"),
-    nginx_config=dict(type="path"),
-    nginx_prefix=dict(type="path"),
+    **NGINX_TEST_ARGS
 )
 
 SITE_OPTIONS = (

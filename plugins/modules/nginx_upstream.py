@@ -27,6 +27,7 @@ author:
   - dumbflix.stack maintainers
 extends_documentation_fragment:
   - ansible.builtin.files
+  - dumbflix.stack.nginx_test
 attributes:
   check_mode:
     support: full
@@ -128,27 +129,11 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  validate:
-    description:
-      - Test the whole nginx configuration with C(nginx -t) after putting the file in place; on failure restore the
-        previous file (or its absence) and fail with nginx's error text.
-    type: bool
-    default: true
   backup:
     description:
       - Keep a timestamped copy of the file being replaced or removed, next to it (C(NAME.PID.DATE@TIME~)).
     type: bool
     default: false
-  nginx_binary:
-    description: nginx executable used for C(nginx -t); a name looked up in PATH and C(/usr/sbin), or an absolute path.
-    type: str
-    default: nginx
-  nginx_config:
-    description: Main configuration file passed to C(nginx -t) as C(-c). Unset means nginx's compiled-in default.
-    type: path
-  nginx_prefix:
-    description: Prefix passed to C(nginx -t) as C(-p). Unset means nginx's compiled-in default.
-    type: path
 notes:
   - Backup copies are written next to the file; they do not match C(*.conf), so nginx's default C(conf.d/*.conf) include
     ignores them. Do not point O(path) into a directory included with C(*).
@@ -247,6 +232,7 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_config import
 from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_file import (
     ABSENT,
     FILE,
+    NGINX_TEST_ARGS,
     Change,
     apply_changes,
     validator,
@@ -275,11 +261,8 @@ ARGUMENT_SPEC = dict(
     keepalive_requests=dict(type="int"),
     path=dict(type="path"),
     state=dict(type="str", default="present", choices=["present", "absent"]),
-    validate=dict(type="bool", default=True),
     backup=dict(type="bool", default=False),
-    nginx_binary=dict(type="str", default="nginx"),
-    nginx_config=dict(type="path"),
-    nginx_prefix=dict(type="path"),
+    **NGINX_TEST_ARGS
 )
 
 

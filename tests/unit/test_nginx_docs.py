@@ -3,6 +3,7 @@
 import pytest
 import yaml
 
+from ansible_collections.dumbflix.stack.plugins.doc_fragments.nginx_test import ModuleDocFragment
 from ansible_collections.dumbflix.stack.plugins.modules import nginx_reverse_proxy, nginx_upstream
 
 MODULES = [nginx_upstream, nginx_reverse_proxy]
@@ -27,8 +28,9 @@ def compare(doc_options, spec, where):
 def test_documentation_matches_argument_spec(module):
     doc = yaml.safe_load(module.DOCUMENTATION)
     assert doc["module"] == module.__name__.rsplit(".", 1)[-1]
-    assert doc["extends_documentation_fragment"] == ["ansible.builtin.files"]
-    compare(doc["options"], module.ARGUMENT_SPEC, doc["module"])
+    assert doc["extends_documentation_fragment"] == ["ansible.builtin.files", "dumbflix.stack.nginx_test"]
+    options = dict(doc["options"], **yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+    compare(options, module.ARGUMENT_SPEC, doc["module"])
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
@@ -38,7 +40,8 @@ def test_examples_use_only_documented_options(module):
     examples = yaml.safe_load(module.EXAMPLES)
     assert examples
     for task in examples:
-        assert set(task[fqcn]) <= set(doc["options"]), task["name"]
+        documented = set(doc["options"]) | set(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+        assert set(task[fqcn]) <= documented, task["name"]
 
 
 @pytest.mark.parametrize("module, keys", [
