@@ -7,7 +7,7 @@ write / test / rollback sequence can be checked step by step.
 import os
 import stat
 
-from nginx_module_runner import run_module
+from module_runner import run_module
 
 from ansible_collections.dumbflix.stack.plugins.module_utils import nginx_file as nf
 from ansible_collections.dumbflix.stack.plugins.modules import nginx_reverse_proxy, nginx_upstream

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from nginx_module_runner import run_module
+from module_runner import run_module
 
 from ansible_collections.dumbflix.stack.plugins.modules import nginx_reverse_proxy, nginx_upstream
 

@@ -11,7 +11,7 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from module_runner import run_module
 
 from ansible_collections.dumbflix.stack.plugins.module_utils import pm2 as pm2_utils
 from ansible_collections.dumbflix.stack.plugins.modules import pm2_app
@@ -41,12 +41,9 @@ def calls(fake):
 
 
 @pytest.fixture
-def run(capsys):
+def run():
     def _run(args, check=False, diff=False):
-        args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-        with patch_module_args(args), pytest.raises(SystemExit):
-            pm2_app.main()
-        return json.loads(capsys.readouterr().out)
+        return run_module(pm2_app, args, check_mode=check, diff=diff)
     return _run
 
 

@@ -1,6 +1,6 @@
 """Run an Ansible module's main() in-process and return its JSON result.
 
-Shared by the unit tests (tests/unit) and the real-nginx tests (tests/nginx).
+Shared by the unit tests and the real-nginx tests; tests/conftest.py puts this folder on sys.path.
 """
 import contextlib
 import io
