@@ -373,8 +373,9 @@ def plan(params, content, states):
 
 
 def main():
+    # a copy: add_file_common_args adds mode/owner/... to the dict it is given
     module = AnsibleModule(
-        argument_spec=ARGUMENT_SPEC,
+        argument_spec=dict(ARGUMENT_SPEC),
         add_file_common_args=True,
         supports_check_mode=True,
     )

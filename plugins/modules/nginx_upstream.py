@@ -285,7 +285,8 @@ def build(params):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, add_file_common_args=True, supports_check_mode=True)
+    # a copy: add_file_common_args adds mode/owner/... to the dict it is given
+    module = AnsibleModule(argument_spec=dict(ARGUMENT_SPEC), add_file_common_args=True, supports_check_mode=True)
     try:
         path, content, servers = build(module.params)
     except NginxConfigError as exc:
