@@ -40,7 +40,9 @@ test: venv deps image ## everything CI checks: lint, unit and nginx/pm2 tests, m
 	scripts/stage pytest pytest || rc=1; \
 	scripts/stage build $(MAKE) --no-print-directory build || rc=1; \
 	scripts/stage molecule molecule test --all || rc=1; \
-	echo "=== stage times:"; column -t $(STAGE_LOG); \
+	awk '{ printf "=== %-13s %-7s %6s\n", $$1, ($$2 == 0 ? "passed" : "FAILED"), $$3; \
+	       if ($$2 == 0) ok++; else bad++ } \
+	     END { printf "stages: %d passed, %d failed\n", ok, bad }' $(STAGE_LOG); \
 	exit $$rc
 
 deps: ## install host packages (docker.io, mmdebstrap, nginx, node) and start dockerd
