@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Options shared by the modules that write nginx files and test them with ``nginx -t``."""
+"""Attributes and options shared by the modules that write nginx files and test them with ``nginx -t``."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -8,6 +8,16 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     DOCUMENTATION = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change and shows the diff; writes nothing and does not run C(nginx -t).
+  diff_mode:
+    support: full
+    description: Shows every file (and symlink) the module manages, before and after.
+  platform:
+    platforms: posix
+    description: Targets with nginx.
 options:
   validate:
     description:

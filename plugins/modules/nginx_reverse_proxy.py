@@ -31,16 +31,6 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.files
   - dumbflix.stack.nginx_test
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and shows the diff; writes nothing and does not run C(nginx -t).
-  diff_mode:
-    support: full
-    description: Shows every file and symlink before and after.
-  platform:
-    platforms: posix
-    description: Targets with nginx.
 options:
   name:
     description:

@@ -28,16 +28,6 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.files
   - dumbflix.stack.nginx_test
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and shows the diff; writes nothing and does not run C(nginx -t).
-  diff_mode:
-    support: full
-    description: Shows the file before and after.
-  platform:
-    platforms: posix
-    description: Targets with nginx.
 options:
   name:
     description:
