@@ -45,6 +45,7 @@ UPSTREAM_VARIABLES = {
     "hash_key": "lb_hash_key",
     "consistent": "lb_hash_consistent",
     "keepalive": "lb_keepalive",
+    "zone_size": "lb_zone_size",
 }
 
 # nginx_reverse_proxy option -> inventory variable (server_names is handled apart).
@@ -173,7 +174,7 @@ def lb_upstream(servers, app_hosts, host=None, group="app", variable="lb_backend
 
     ``servers`` comes from ``lb_servers`` (same order as ``app_hosts``);
     ``options`` are nginx_upstream options (name, method, hash_key, consistent,
-    keepalive).  Errors name the ``lb_*`` variable, or the app host for a
+    keepalive, zone_size).  Errors name the ``lb_*`` variable, or the app host for a
     server-level conflict (for example ``backup`` with ``lb_method: ip_hash``).
     """
     hosts = _host_list(app_hosts, group)

@@ -66,6 +66,10 @@ _TIME_UNITS_MS = {
 }
 _TIME_RE = re.compile(r"([0-9]+)(ms|s|m|h|d|w|M|y)?\Z")
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+# Shared memory for an upstream's runtime state: 64k holds hundreds of servers.
+DEFAULT_ZONE_SIZE = "64k"
+MIN_ZONE_SIZE = 32 * 1024
+MAX_ZONE_SIZE = 1024 ** 3
 _SIZE_RE = re.compile(r"([0-9]+)([kKmMgG]?)\Z")
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 _LABEL_RE = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\Z")
@@ -486,7 +490,7 @@ def normalize_upstream(options):
 
     ``options`` holds ``name``, ``servers`` and optionally ``method``,
     ``hash_key``, ``consistent``, ``two``, ``keepalive``,
-    ``keepalive_timeout``, ``keepalive_requests`` (``None`` = default).
+    ``keepalive_timeout``, ``keepalive_requests``, ``zone_size`` (``None`` = default).
     """
     opts = dict(options)
     name = validate_identifier(opts.get("name"), "name")
@@ -535,7 +539,24 @@ def normalize_upstream(options):
         "name": name, "servers": servers, "method": method, "hash_key": hash_key,
         "consistent": consistent, "two": two, "keepalive": keepalive,
         "keepalive_timeout": keepalive_timeout, "keepalive_requests": keepalive_requests,
+        "zone_size": _zone_size(opts.get("zone_size")),
     }
+
+
+def _zone_size(value):
+    """The shared-memory zone size of an upstream, or None for no zone (``0``).
+
+    Without a zone every nginx worker keeps its own failure counts and weight
+    rotation, so ``max_fails`` / ``fail_timeout`` apply per worker, not per server.
+    """
+    size = validate_size(DEFAULT_ZONE_SIZE if value is None else value, "zone_size")
+    number, unit = _SIZE_RE.match(size).groups()
+    octets = int(number) * _SIZE_UNITS[unit]
+    if octets == 0:
+        return None
+    if not MIN_ZONE_SIZE <= octets <= MAX_ZONE_SIZE:
+        raise NginxConfigError("zone_size", value, "must be between 32k (nginx's minimum) and 1g, or 0 for no zone")
+    return size
 
 
 def render_upstream_server(server):
@@ -553,6 +574,8 @@ def render_upstream_server(server):
 def render_upstream(normalized):
     """Render a normalized upstream (from :func:`normalize_upstream`) as file text."""
     lines = [UPSTREAM_HEADER.rstrip("\n"), "upstream %s {" % normalized["name"]]
+    if normalized.get("zone_size"):
+        lines.append(INDENT + "zone upstream_%s %s;" % (normalized["name"], normalized["zone_size"]))
     method = normalized["method"]
     if method == "least_conn":
         lines.append(INDENT + "least_conn;")

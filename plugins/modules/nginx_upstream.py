@@ -109,6 +109,14 @@ options:
   keepalive_requests:
     description: Requests served through one keep-alive connection before it is closed, 1 or more. Needs O(keepalive) > 0.
     type: int
+  zone_size:
+    description:
+      - Size of the shared memory zone (C(zone upstream_NAME SIZE)) that keeps the servers' failure counts and weight
+        rotation common to all nginx workers, so O(servers[].max_fails) within O(servers[].fail_timeout) counts every
+        request, whichever worker served it.
+      - An nginx size of at least C(32k); V(0) renders no zone (each worker then keeps its own state).
+    type: str
+    default: 64k
   path:
     description:
       - File holding the upstream block. Defaults to C(/etc/nginx/conf.d/upstream-NAME.conf).
@@ -249,6 +257,7 @@ ARGUMENT_SPEC = dict(
     keepalive=dict(type="int", default=0),
     keepalive_timeout=dict(type="str"),
     keepalive_requests=dict(type="int"),
+    zone_size=dict(type="str", default="64k"),
     path=dict(type="path"),
     state=dict(type="str", default="present", choices=["present", "absent"]),
     backup=dict(type="bool", default=False),
@@ -263,7 +272,8 @@ def build(params):
     if params.get("state", "present") == "absent":
         return path, "", []
     options = dict((key, params.get(key)) for key in (
-        "name", "servers", "method", "hash_key", "consistent", "two", "keepalive", "keepalive_timeout", "keepalive_requests"))
+        "name", "servers", "method", "hash_key", "consistent", "two", "keepalive", "keepalive_timeout", "keepalive_requests",
+        "zone_size"))
     # Ansible fills unset suboptions with None; drop them so they read as "not set".
     if isinstance(options["servers"], list):
         options["servers"] = [

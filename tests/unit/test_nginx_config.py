@@ -326,6 +326,7 @@ def test_render_upstream_full():
     assert nc.render_upstream(nc.normalize_upstream(options)) == (
         "# Managed by dumbflix.stack.nginx_upstream \u2014 local edits are overwritten.\n"
         "upstream dumbflix {\n"
+        "    zone upstream_dumbflix 64k;\n"
         "    least_conn;\n"
         "    server 172.18.0.3:3000 weight=3 max_fails=2 fail_timeout=10s max_conns=50;\n"
         "    server [2001:db8::5]:3000 backup;\n"
@@ -348,11 +349,34 @@ def test_render_upstream_full():
 def test_render_methods(extra, line):
     text = nc.render_upstream(nc.normalize_upstream(upstream(**extra)))
     body = "    server 10.0.0.1:3000;\n    server 10.0.0.2:3000;\n}\n"
-    assert text == nc.UPSTREAM_HEADER + "upstream dumbflix {\n" + (line or "") + body
+    zone = "    zone upstream_dumbflix 64k;\n"
+    assert text == nc.UPSTREAM_HEADER + "upstream dumbflix {\n" + zone + (line or "") + body
     # a method left off must not leak in as a directive (the truthiness bug of template-based roles)
     for other in ("least_conn", "ip_hash", "hash ", "random"):
         if line is None or other not in line:
             assert other not in text.split("{", 1)[1]
+
+
+@pytest.mark.parametrize("size, line", [
+    (None, "    zone upstream_dumbflix 64k;\n"),
+    ("1m", "    zone upstream_dumbflix 1m;\n"),
+    ("32k", "    zone upstream_dumbflix 32k;\n"),
+    (0, None),
+    ("0", None),
+])
+def test_render_zone(size, line):
+    text = nc.render_upstream(nc.normalize_upstream(upstream(zone_size=size)))
+    if line is None:
+        assert "zone" not in text
+    else:
+        assert line in text
+
+
+@pytest.mark.parametrize("size", ["16k", "31k", "2g", "abc", "64k;", "1 m", True])
+def test_zone_size_refused(size):
+    with pytest.raises(nc.NginxConfigError) as err:
+        nc.normalize_upstream(upstream(zone_size=size))
+    assert str(err.value).startswith("zone_size: ")
 
 
 def test_render_is_deterministic_and_keepalive_off_renders_nothing():
