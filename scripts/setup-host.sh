@@ -13,7 +13,7 @@ mkdir -p "$cache"
 declare -A want=(
   [dockerd]=docker.io
   [mmdebstrap]=mmdebstrap
-  [nginx]=nginx-light
+  [nginx]=nginx
   [node]=nodejs
   [npm]=npm
 )
@@ -30,7 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     die "apt-get could not install ${missing[*]} (log: $cache/apt.log); check the machine's apt sources and network, then re-run"
   fi
   # Debian starts nginx on port 80 when it installs it; the tests use their own private nginx.
-  if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     systemctl disable --now nginx >/dev/null 2>&1 || true
   fi
 fi

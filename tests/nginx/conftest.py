@@ -10,7 +10,7 @@ from nginx_testlib import NGINX, Backend, PrivateNginx
 @pytest.fixture
 def nginx(tmp_path):
     if NGINX is None:
-        pytest.skip("no nginx binary on this machine (make deps installs nginx-light)")
+        pytest.skip("no nginx binary on this machine (make deps installs nginx)")
     server = PrivateNginx(tmp_path / "nginx")
     yield server
     server.stop()
