@@ -175,6 +175,21 @@ def validate_port(value, field):
     return validate_int(value, field, 1, 65535)
 
 
+def _number_and_unit(value, field, pattern, not_this):
+    """Split an int or a ``<digits><unit>`` string (nginx time or size) into (int, unit).
+
+    Booleans and other types, strings carrying nginx syntax, and text ``pattern``
+    does not match are refused with ``not_this`` as the reason.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int,) + _STRING_TYPES):
+        raise NginxConfigError(field, value, not_this)
+    text = str(value) if isinstance(value, int) else (check_no_syntax(value, field) if value else value)
+    match = pattern.match(text)
+    if not match:
+        raise NginxConfigError(field, value, not_this)
+    return int(match.group(1)), match.group(2) or ""
+
+
 def validate_time(value, field, seconds_only=False, allow_zero=True):
     """Return an nginx time as a normalized string (``'10'``, ``'30s'``, ``'500ms'``).
 
@@ -184,20 +199,9 @@ def validate_time(value, field, seconds_only=False, allow_zero=True):
     as an upstream server's ``fail_timeout``).  Times above 2147483647 ms
     (about 24.8 days) are refused so the value fits every nginx timer.
     """
-    if isinstance(value, bool):
-        raise NginxConfigError(field, value, "is not an nginx time (e.g. 10, 30s, 500ms, 1m)")
-    if isinstance(value, int):
-        if value < 0:
-            raise NginxConfigError(field, value, "is negative; an nginx time must be 0 or more")
-        text = str(value)
-    elif isinstance(value, _STRING_TYPES):
-        text = check_no_syntax(value, field) if value else value
-    else:
-        raise NginxConfigError(field, value, "is not an nginx time (e.g. 10, 30s, 500ms, 1m)")
-    match = _TIME_RE.match(text)
-    if not match:
-        raise NginxConfigError(field, value, "is not an nginx time (e.g. 10, 30s, 500ms, 1m)")
-    number, unit = int(match.group(1)), match.group(2) or ""
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        raise NginxConfigError(field, value, "is negative; an nginx time must be 0 or more")
+    number, unit = _number_and_unit(value, field, _TIME_RE, "is not an nginx time (e.g. 10, 30s, 500ms, 1m)")
     if seconds_only and unit == "ms":
         raise NginxConfigError(field, value, "is in milliseconds, but nginx reads this value in whole seconds (e.g. 10, 30s, 1m)")
     if number * _TIME_UNITS_MS[unit or "s"] > MAX_TIME_MS:
@@ -209,18 +213,8 @@ def validate_time(value, field, seconds_only=False, allow_zero=True):
 
 def validate_size(value, field):
     """Return an nginx size (``0``, ``512``, ``10k``, ``1m``, ``2g``) as a normalized string."""
-    if isinstance(value, bool):
-        raise NginxConfigError(field, value, "is not an nginx size (e.g. 0, 512k, 1m, 2g)")
-    if isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, _STRING_TYPES):
-        text = check_no_syntax(value, field) if value else value
-    else:
-        raise NginxConfigError(field, value, "is not an nginx size (e.g. 0, 512k, 1m, 2g)")
-    match = _SIZE_RE.match(text)
-    if not match:
-        raise NginxConfigError(field, value, "is not an nginx size (e.g. 0, 512k, 1m, 2g)")
-    number, unit = int(match.group(1)), match.group(2).lower()
+    number, unit = _number_and_unit(value, field, _SIZE_RE, "is not an nginx size (e.g. 0, 512k, 1m, 2g)")
+    unit = unit.lower()
     if number > (2 ** 63 - 1) // _SIZE_UNITS[unit]:
         raise NginxConfigError(field, value, "is larger than nginx can store")
     return "%d%s" % (number, unit)
