@@ -3,16 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Inventory -> load balancer data, checked on the controller before any host changes.
 
-The value rules live in ``module_utils.nginx_config``: the same code the
-modules run on the proxy.  These filters only say *where* a bad value came
-from (the host and the inventory variable), so a refusal reads
-``host app2: lb_backend.weight: 0 is below the minimum 1``.
+The value rules live in module_utils (``nginx_upstream_conf``, ``nginx_site_conf``,
+``nginx_grammar``): the same code the modules run on the proxy.  These filters
+only say *where* a bad value came from (the host and the variable the caller
+names), so a refusal reads ``host app2: lb_backend.weight: 0 is below the minimum 1``.
+They know no role's variable names: the caller passes them in.
 
 - ``lb_servers``: the hosts of the app group -> the ``servers`` list of
   ``dumbflix.stack.nginx_upstream``.
 - ``lb_upstream`` / ``lb_site``: the whole upstream / server block checked as the
-  modules will check it, with module option names mapped back to ``lb_*`` variables.
-- ``lb_domain``: ``dumbflix_domain`` (one literal host name).
+  modules will check it; errors name the variable the caller maps each option to.
+- ``lb_domain``: one literal host name (the site's domain).
 - ``lb_hosts_line``: the ``/etc/hosts`` line for the proxy.
 """
 
@@ -20,56 +21,37 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_config import (
-    NOT_SET,
-    NginxConfigError,
-    normalize_reverse_proxy,
-    normalize_upstream,
-    normalize_upstream_server,
+from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_grammar import (
     validate_host,
     validate_server_name,
+)
+from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_site_conf import (
+    SITE_OPTIONS,
+    normalize_reverse_proxy,
+)
+from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_upstream_conf import (
+    UPSTREAM_OPTIONS,
+    normalize_upstream,
+    normalize_upstream_server,
+)
+from ansible_collections.dumbflix.stack.plugins.module_utils.values import (
+    ValueRefused,
+    item_field,
+    join_field,
+    split_field,
 )
 
 # The keys of lb_backend a user may set; the port comes from dumbflix_port.
 LB_BACKEND_KEYS = ("address", "weight", "max_fails", "fail_timeout", "backup", "down", "max_conns")
 
-# nginx_upstream option -> inventory variable of dumbflix.stack.load_balancer.
-UPSTREAM_VARIABLES = {
-    "name": "lb_upstream_name",
-    "method": "lb_method",
-    "hash_key": "lb_hash_key",
-    "consistent": "lb_hash_consistent",
-    "keepalive": "lb_keepalive",
-    "zone_size": "lb_zone_size",
-}
-
-# nginx_reverse_proxy option -> inventory variable (server_names is handled apart).
-SITE_VARIABLES = {
-    "name": "lb_site_name",
-    "upstream": "lb_upstream_name",
-    "listen": "lb_listen",
-    "websocket": "lb_websocket",
-    "connect_timeout": "lb_connect_timeout",
-    "read_timeout": "lb_read_timeout",
-    "next_upstream": "lb_next_upstream",
-    "next_upstream_tries": "lb_next_upstream_tries",
-    "next_upstream_timeout": "lb_next_upstream_timeout",
-}
-
-_FIELD_RE = re.compile(r"([A-Za-z_]+)(?:\[([0-9]+)\])?(.*)\Z")
-
 
 def _message(field, exc, host=None):
-    """``host H: FIELD: VALUE reason`` from an NginxConfigError, with FIELD replaced."""
-    if exc.value is NOT_SET:
-        text = "%s: %s" % (field, exc.reason)
-    else:
-        text = "%s: %r %s" % (field, exc.value, exc.reason)
+    """``host H: FIELD: VALUE reason`` from a ValueRefused, said about ``field``."""
+    text = str(exc.renamed(field))
     return "host %s: %s" % (host, text) if host else text
 
 
@@ -107,7 +89,7 @@ def _host_list(app_hosts, group):
     return hosts
 
 
-def lb_servers(app_hosts, hostvars, default_port=3000, group="app", variable="lb_backend", port_variable="dumbflix_port"):
+def lb_servers(app_hosts, hostvars, default_port, group="app", variable="lb_backend", port_variable="dumbflix_port"):
     """Build the checked upstream server list from the hosts of the app group.
 
     Per host: the optional dict ``lb_backend`` (nginx server parameters and
@@ -143,17 +125,17 @@ def lb_servers(app_hosts, hostvars, default_port=3000, group="app", variable="lb
             server["address"] = _default_address(host, hv, variable)
             address_from = "ansible_default_ipv4.address"
         else:
-            address_from = variable + ".address"
+            address_from = join_field(variable, "address")
         port = hv.get(port_variable)
         server["port"] = default_port if port is None else port
 
         try:
             normalized = normalize_upstream_server(server, field=variable)
-        except NginxConfigError as exc:
+        except ValueRefused as exc:
             field = exc.field
-            if field == variable + ".port":
+            if field == join_field(variable, "port"):
                 field = port_variable
-            elif field == variable + ".address":
+            elif field == join_field(variable, "address"):
                 field = address_from
             raise AnsibleFilterError(_message(field, exc, host))
 
@@ -169,55 +151,68 @@ def lb_servers(app_hosts, hostvars, default_port=3000, group="app", variable="lb
     return servers
 
 
-def lb_upstream(servers, app_hosts, host=None, group="app", variable="lb_backend", **options):
+def _block_options(filter_name, module, options, variables, table, filled=()):
+    """Plain copies of ``options`` and ``variables``, refusing keys ``module`` does not take.
+
+    ``filled`` are the options the filter fills in itself (``servers``).
+    """
+    if not isinstance(options, Mapping):
+        raise AnsibleFilterError("%s: expected a dict of %s options, got %r" % (filter_name, module, options))
+    if not isinstance(variables, Mapping):
+        raise AnsibleFilterError("%s: variables: expected a dict of option -> variable name, got %r" % (filter_name, variables))
+    for prefix, keys in (("", options), ("variables: ", variables)):
+        unknown = sorted(str(key) for key in keys if key not in table or key in filled)
+        if unknown:
+            raise AnsibleFilterError("%s: %sunknown option %s" % (filter_name, prefix, ", ".join(unknown)))
+    return _plain(options), _plain(variables)
+
+
+def lb_upstream(servers, app_hosts, options, variables, host=None, group="app", variable="lb_backend"):
     """Check the whole upstream as ``dumbflix.stack.nginx_upstream`` will and return it normalized.
 
     ``servers`` comes from ``lb_servers`` (same order as ``app_hosts``);
     ``options`` are nginx_upstream options (name, method, hash_key, consistent,
-    keepalive, zone_size).  Errors name the ``lb_*`` variable, or the app host for a
-    server-level conflict (for example ``backup`` with ``lb_method: ip_hash``).
+    keepalive, zone_size, ...) and ``variables`` maps an option to the name
+    errors show for it (``{'method': 'lb_method'}``).  A server-level error
+    names the app host and ``variable`` (for example ``backup`` with
+    ``method: ip_hash``).
     """
     hosts = _host_list(app_hosts, group)
-    unknown = sorted(k for k in options if k not in UPSTREAM_VARIABLES)
-    if unknown:
-        raise AnsibleFilterError("lb_upstream: unknown option %s" % ", ".join(unknown))
-    opts = dict((k, _plain(v)) for k, v in options.items())
+    opts, names = _block_options("lb_upstream", "nginx_upstream", options, variables, UPSTREAM_OPTIONS, ("servers",))
     opts["servers"] = _plain(servers)
     try:
         return normalize_upstream(opts)
-    except NginxConfigError as exc:
-        match = _FIELD_RE.match(exc.field)
-        name, index, rest = match.groups() if match else (exc.field, None, "")
-        if name == "servers" and index is not None and int(index) < len(hosts):
-            raise AnsibleFilterError(_message(variable + rest, exc, hosts[int(index)]))
+    except ValueRefused as exc:
+        name, index, rest = split_field(exc.field)
+        if name == "servers" and index is not None and index < len(hosts):
+            raise AnsibleFilterError(_message(variable + rest, exc, hosts[index]))
         if name == "servers":
             raise AnsibleFilterError(_message("the %s group (%s)" % (group, variable), exc, host))
-        raise AnsibleFilterError(_message(UPSTREAM_VARIABLES.get(name, name) + (rest or ""), exc, host))
+        raise AnsibleFilterError(_message(names.get(name, name) + rest, exc, host))
 
 
-def lb_site(options, host=None, domain_variable="dumbflix_domain", aliases_variable="lb_server_aliases"):
+def lb_site(options, variables, host=None, domain_variable="dumbflix_domain", aliases_variable="lb_server_aliases"):
     """Check the server block as ``dumbflix.stack.nginx_reverse_proxy`` will and return it normalized.
 
     ``options`` are nginx_reverse_proxy options; ``server_names[0]`` is the
-    domain, the rest are the aliases.  Errors name the ``lb_*`` variable.
+    domain, the rest are the aliases.  ``variables`` maps an option to the name
+    errors show for it (``{'connect_timeout': 'lb_connect_timeout'}``).
     """
-    opts = _plain(options)
-    if not isinstance(opts, dict):
-        raise AnsibleFilterError("lb_site: expected a dict of nginx_reverse_proxy options, got %r" % (options,))
+    opts, names = _block_options("lb_site", "nginx_reverse_proxy", options, variables, SITE_OPTIONS)
     try:
         return normalize_reverse_proxy(opts)
-    except NginxConfigError as exc:
-        match = _FIELD_RE.match(exc.field)
-        name, index, rest = match.groups() if match else (exc.field, None, "")
+    except ValueRefused as exc:
+        name, index, rest = split_field(exc.field)
         if name == "server_names":
             if index is None:
                 field = domain_variable
-            elif int(index) == 0:
+            elif index == 0:
                 field = domain_variable + rest
             else:
-                field = "%s[%d]%s" % (aliases_variable, int(index) - 1, rest)
+                field = item_field(aliases_variable, index - 1) + rest
         else:
-            field = SITE_VARIABLES.get(name, name) + ("[%s]" % index if index is not None else "") + rest
+            field = names.get(name, name)
+            field = (field if index is None else item_field(field, index)) + rest
         raise AnsibleFilterError(_message(field, exc, host))
 
 
@@ -232,7 +227,7 @@ def lb_domain(value, variable="dumbflix_domain", host=None):
         raise AnsibleFilterError("%s: is required: the domain the proxy serves, e.g. alvin.xyz" % where)
     try:
         name = validate_server_name(value, variable)
-    except NginxConfigError as exc:
+    except ValueRefused as exc:
         raise AnsibleFilterError(_message(variable, exc, host))
     if "*" in name or name.startswith(".") or name == "_":
         raise AnsibleFilterError(
@@ -250,7 +245,7 @@ def lb_hosts_line(address, domain, host=None, variable="lb_hosts_address"):
         )
     try:
         kind, normalized = validate_host(address, variable)
-    except NginxConfigError as exc:
+    except ValueRefused as exc:
         raise AnsibleFilterError(_message(variable, exc, host))
     if kind not in ("ipv4", "ipv6"):
         raise AnsibleFilterError(

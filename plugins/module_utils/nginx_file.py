@@ -122,6 +122,14 @@ NGINX_TEST_ARGS = dict(
     nginx_prefix=dict(type="path"),
 )
 
+# Every option of both nginx modules that is about the file rather than its content;
+# state and backup are documented by each module (what "absent" removes differs).
+NGINX_FILE_ARGS = dict(
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    backup=dict(type="bool", default=False),
+    **NGINX_TEST_ARGS
+)
+
 
 def validator(module):
     """Return a callable giving the ``nginx -t`` argv for ``module``'s options, or None when validate is off.
@@ -318,3 +326,18 @@ def apply_changes(module, changes, validate_argv=None, backup=False):
             module.fail_json(msg=msg, nginx_error=output, diff=diffs)
     journal.commit()
     return changed, diffs, backup_file
+
+
+def exit_with_changes(module, changes, **result):
+    """Make ``changes`` (with the module's validate and backup options) and exit with ``result``.
+
+    ``changed`` is added, ``backup_file`` when a backup was made and ``diff`` in diff mode.
+    """
+    changed, diffs, backup_file = apply_changes(module, changes, validate_argv=validator(module),
+                                                backup=module.params["backup"])
+    result["changed"] = changed
+    if backup_file:
+        result["backup_file"] = backup_file
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(**result)

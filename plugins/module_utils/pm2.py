@@ -25,11 +25,42 @@ import json
 import os
 import re
 
+from ansible_collections.dumbflix.stack.plugins.module_utils.values import (
+    NOT_SET,
+    ValueRefused,
+    item_field,
+    join_field,
+    parse_bool,
+    parse_port,
+    with_defaults,
+)
+
 SPEC_HASH_ENV = "PM2_APP_SPEC"
 SPEC_JSON_ENV = "PM2_APP_SPEC_JSON"
 SPEC_FORMAT = "dumbflix.stack.pm2_app/1"
 
 STATES = ("started", "stopped", "restarted", "reloaded", "absent")
+# The options that say how to run the app; at most one of them is given.
+APP_MODES = ("script", "npm_script", "serve")
+
+SERVE_OPTIONS = dict(
+    path=dict(type="str", required=True),
+    port=dict(type="int", required=True),
+    spa=dict(type="bool", default=False),
+)
+
+# The options build_spec and plan read; pm2_app's argument spec is built from this table.
+PM2_APP_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", default="started", choices=list(STATES)),
+    script=dict(type="str"),
+    npm_script=dict(type="str"),
+    serve=dict(type="dict", options=SERVE_OPTIONS),
+    cwd=dict(type="str"),
+    args=dict(type="list", elements="str"),
+    env=dict(type="dict"),
+    instances=dict(type="int", default=1),
+)
 
 # Variables taken over from the environment the module runs in; everything else
 # (the SSH session, Ansible's own variables, root's settings) stays out of the app.
@@ -46,13 +77,15 @@ RESERVED_ENV = (SPEC_HASH_ENV, SPEC_JSON_ENV, "PM2_HOME")
 RUNNING_STATUSES = ("online", "launching")
 
 
-class Pm2Error(ValueError):
+def _fmt(value):
+    """Show a user value in an error message without pasting it raw (YAML's words for null/true/false)."""
+    return repr(value) if isinstance(value, str) else json.dumps(value, default=repr)
+
+
+class Pm2Error(ValueRefused):
     """Bad input or unusable pm2 output; the message names the field and the value."""
 
-
-def _fmt(value):
-    """Show a user value in an error message without pasting it raw."""
-    return repr(value) if isinstance(value, str) else json.dumps(value, default=repr)
+    show = staticmethod(_fmt)
 
 
 # --------------------------------------------------------------------------
@@ -62,19 +95,18 @@ def _fmt(value):
 def validate_name(name):
     """Return *name* if pm2 can address it unambiguously by name."""
     if not isinstance(name, str) or not NAME_RE.match(name):
-        raise Pm2Error(
-            "name: %s is not a valid pm2 app name (1-128 of letters, digits, '_', '.', '@', '-'; "
-            "not starting with '.', '@' or '-')" % _fmt(name))
+        raise Pm2Error("name", name, "is not a valid pm2 app name (1-128 of letters, digits, '_', '.', '@', '-'; "
+                                     "not starting with '.', '@' or '-')")
     if name.isdigit():
-        raise Pm2Error("name: %s is only digits, which pm2 reads as a process id" % _fmt(name))
+        raise Pm2Error("name", name, "is only digits, which pm2 reads as a process id")
     if name == "all":
-        raise Pm2Error("name: 'all' is reserved by pm2 (it means every process)")
+        raise Pm2Error("name", name, "is reserved by pm2 (it means every process)")
     return name
 
 
 def _no_nul(field, value):
     if "\x00" in value:
-        raise Pm2Error("%s: %s contains a NUL character" % (field, _fmt(value)))
+        raise Pm2Error(field, value, "contains a NUL character")
     return value
 
 
@@ -83,13 +115,14 @@ def normalize_env(env):
     if env is None:
         return {}
     if not isinstance(env, dict):
-        raise Pm2Error("env: %s is not a mapping of variable names to values" % _fmt(env))
+        raise Pm2Error("env", env, "is not a mapping of variable names to values")
     result = {}
     for key, value in env.items():
         if not isinstance(key, str) or not ENV_KEY_RE.match(key):
-            raise Pm2Error("env: %s is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)" % _fmt(key))
+            raise Pm2Error("env", key, "is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+        field = join_field("env", key)
         if key in RESERVED_ENV:
-            raise Pm2Error("env.%s: this variable is set by the module itself (use the pm2_home option for PM2_HOME)" % key)
+            raise Pm2Error(field, NOT_SET, "this variable is set by the module itself (use the pm2_home option for PM2_HOME)")
         if isinstance(value, bool):
             text = "true" if value else "false"
         elif isinstance(value, (int, float)):
@@ -97,74 +130,73 @@ def normalize_env(env):
         elif isinstance(value, str):
             text = value
         else:
-            raise Pm2Error("env.%s: %s is not a string, number or boolean" % (key, _fmt(value)))
-        result[key] = _no_nul("env.%s" % key, text)
+            raise Pm2Error(field, value, "is not a string, number or boolean")
+        result[key] = _no_nul(field, text)
     return dict(sorted(result.items()))
 
 
 def _abs_path(field, value):
     if not isinstance(value, str) or not value:
-        raise Pm2Error("%s: %s is not a path" % (field, _fmt(value)))
+        raise Pm2Error(field, value, "is not a path")
     _no_nul(field, value)
     if not os.path.isabs(value):
-        raise Pm2Error("%s: %s is not an absolute path" % (field, _fmt(value)))
+        raise Pm2Error(field, value, "is not an absolute path")
     return os.path.normpath(value)
 
 
-def _port(field, value):
-    if isinstance(value, int) and not isinstance(value, bool):
-        port = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        port = int(value.strip())
-    else:
-        raise Pm2Error("%s: %s is not a port number" % (field, _fmt(value)))
-    if not 1 <= port <= 65535:
-        raise Pm2Error("%s: %s is outside 1-65535" % (field, _fmt(value)))
-    return port
+def _serve(serve):
+    """The normalized ``serve`` suboptions (path, port, spa)."""
+    if not isinstance(serve, dict):
+        raise Pm2Error("serve", serve, "is not a mapping with path, port and spa")
+    unknown = sorted(set(serve) - set(SERVE_OPTIONS))
+    if unknown:
+        raise Pm2Error("serve", NOT_SET, "unknown key(s) %s (known: %s)" % (", ".join(unknown), ", ".join(SERVE_OPTIONS)))
+    serve = with_defaults(serve, SERVE_OPTIONS)
+    if serve["path"] is None:
+        raise Pm2Error("serve.path", NOT_SET, "the directory to serve is required")
+    if serve["port"] is None:
+        raise Pm2Error("serve.port", NOT_SET, "the port to listen on is required")
+    return {
+        "path": _abs_path("serve.path", serve["path"]),
+        "port": parse_port(serve["port"], "serve.port", error=Pm2Error),
+        "spa": parse_bool(serve["spa"], "serve.spa", error=Pm2Error),
+    }
 
 
-def _bool(field, value):
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise Pm2Error("%s: %s is not a boolean" % (field, _fmt(value)))
-
-
-def build_spec(name, script=None, npm_script=None, serve=None, cwd=None, env=None, args=None, instances=1):
+def build_spec(name, script=None, npm_script=None, serve=None, cwd=None, env=None, args=None, instances=None):
     """Validate the module options and return the normalized spec, or None when no app is described.
 
-    Exactly one of *script*, *npm_script* and *serve* describes the app.  None of
-    them (with no other app option either) means "act on the app by name only",
-    which the states stopped / restarted / reloaded / absent allow.
+    At most one of *script*, *npm_script* and *serve* (:data:`APP_MODES`) describes
+    the app.  None of them (with no other app option either) means "act on the app
+    by name only", which the states stopped / restarted / reloaded / absent allow.
+    ``None`` means "not set" (the default of :data:`PM2_APP_OPTIONS`).
     """
     validate_name(name)
-    modes = [key for key, value in (("script", script), ("npm_script", npm_script), ("serve", serve)) if value is not None]
+    given_modes = {"script": script, "npm_script": npm_script, "serve": serve}
+    modes = [key for key in APP_MODES if given_modes[key] is not None]
     if len(modes) > 1:
-        raise Pm2Error("%s are mutually exclusive: give one way to run the app" % " and ".join(modes))
+        raise Pm2Error(None, NOT_SET, "%s are mutually exclusive: give one way to run the app" % " and ".join(modes))
+    default_instances = PM2_APP_OPTIONS["instances"]["default"]
     if not modes:
         given = [key for key, value in (("cwd", cwd), ("env", env), ("args", args)) if value]
-        if instances not in (None, 1):
+        if instances not in (None, default_instances):
             given.append("instances")
         if given:
-            raise Pm2Error("%s given without script, npm_script or serve: say what to run" % ", ".join(given))
+            raise Pm2Error(None, NOT_SET, "%s given without script, npm_script or serve: say what to run" % ", ".join(given))
         return None
 
     if instances is None:
-        instances = 1
+        instances = default_instances
     if isinstance(instances, bool) or not isinstance(instances, int):
-        raise Pm2Error("instances: %s is not a whole number" % _fmt(instances))
+        raise Pm2Error("instances", instances, "is not a whole number")
     if instances < 0:
-        raise Pm2Error("instances: %s must be 0 (one per CPU core, cluster mode), 1 (fork mode) or more (cluster mode)" % instances)
+        raise Pm2Error("instances", instances, "must be 0 (one per CPU core, cluster mode), 1 (fork mode) or more (cluster mode)")
 
     arg_list = []
     for index, arg in enumerate(args or []):
         if not isinstance(arg, str):
-            raise Pm2Error("args[%d]: %s is not a string" % (index, _fmt(arg)))
-        arg_list.append(_no_nul("args[%d]" % index, arg))
+            raise Pm2Error(item_field("args", index), arg, "is not a string")
+        arg_list.append(_no_nul(item_field("args", index), arg))
 
     spec = {"name": name, "env": normalize_env(env), "instances": instances}
     mode = modes[0]
@@ -173,55 +205,43 @@ def build_spec(name, script=None, npm_script=None, serve=None, cwd=None, env=Non
         cwd = _abs_path("cwd", cwd)
 
     if mode == "serve":
-        if not isinstance(serve, dict):
-            raise Pm2Error("serve: %s is not a mapping with path, port and spa" % _fmt(serve))
-        unknown = sorted(set(serve) - {"path", "port", "spa"})
-        if unknown:
-            raise Pm2Error("serve: unknown key(s) %s (known: path, port, spa)" % ", ".join(unknown))
-        if serve.get("path") is None:
-            raise Pm2Error("serve.path: the directory to serve is required")
-        if serve.get("port") is None:
-            raise Pm2Error("serve.port: the port to listen on is required")
+        serve = _serve(serve)
         if arg_list:
-            raise Pm2Error("args: not used with serve (pm2's static server takes no arguments)")
+            raise Pm2Error("args", NOT_SET, "not used with serve (pm2's static server takes no arguments)")
         if cwd is not None:
-            raise Pm2Error("cwd: not used with serve (serve.path is the directory that is served)")
+            raise Pm2Error("cwd", NOT_SET, "not used with serve (serve.path is the directory that is served)")
         if instances != 1:
-            raise Pm2Error("instances: %s is not possible with serve; pm2's static server runs as one process" % instances)
-        spec.update(mode="serve", serve={
-            "path": _abs_path("serve.path", serve["path"]),
-            "port": _port("serve.port", serve["port"]),
-            "spa": _bool("serve.spa", serve.get("spa", False)),
-        })
+            raise Pm2Error("instances", instances, "is not possible with serve; pm2's static server runs as one process")
+        spec.update(mode="serve", serve=serve)
         return spec
 
     if mode == "npm_script":
         if not isinstance(npm_script, str) or not NPM_SCRIPT_RE.match(npm_script):
-            raise Pm2Error("npm_script: %s is not a package.json script name (letters, digits, '_', ':', '.', '+', '-')"
-                           % _fmt(npm_script))
+            raise Pm2Error("npm_script", npm_script,
+                           "is not a package.json script name (letters, digits, '_', ':', '.', '+', '-')")
         if cwd is None:
-            raise Pm2Error("cwd: required with npm_script (the directory holding package.json)")
+            raise Pm2Error("cwd", NOT_SET, "required with npm_script (the directory holding package.json)")
         if instances != 1:
-            raise Pm2Error("instances: %s is not possible with npm_script; cluster mode needs a Node.js script "
-                           "(use script: with the app's entry file instead)" % instances)
+            raise Pm2Error("instances", instances, "is not possible with npm_script; cluster mode needs a Node.js script "
+                                                   "(use script: with the app's entry file instead)")
         spec.update(mode="npm", npm_script=npm_script, args=arg_list, cwd=cwd)
         return spec
 
     if not isinstance(script, str) or not script:
-        raise Pm2Error("script: %s is not a path" % _fmt(script))
+        raise Pm2Error("script", script, "is not a path")
     _no_nul("script", script)
     if script.startswith("-"):
-        raise Pm2Error("script: %s starts with '-'" % _fmt(script))
+        raise Pm2Error("script", script, "starts with '-'")
     if not os.path.isabs(script):
         if cwd is None:
-            raise Pm2Error("script: %s is relative; give an absolute path or set cwd" % _fmt(script))
+            raise Pm2Error("script", script, "is relative; give an absolute path or set cwd")
         script = os.path.join(cwd, script)
     script = os.path.normpath(script)
     if cwd is None:
         cwd = os.path.dirname(script)
     if instances != 1 and not script.endswith(NODE_SCRIPT_EXTENSIONS):
-        raise Pm2Error("instances: %s (cluster mode) needs a Node.js script ending in %s, not %s"
-                       % (instances, ", ".join(NODE_SCRIPT_EXTENSIONS), _fmt(script)))
+        raise Pm2Error("instances", instances, "(cluster mode) needs a Node.js script ending in %s, not %s"
+                       % (", ".join(NODE_SCRIPT_EXTENSIONS), _fmt(script)))
     spec.update(mode="script", script=script, args=arg_list, cwd=cwd)
     return spec
 
@@ -265,7 +285,7 @@ def parse_jlist(output):
         if isinstance(data, list) and all(isinstance(item, dict) for item in data):
             return data
     shown = text if len(text) <= 2000 else text[:1000] + "\n[...]\n" + text[-1000:]
-    raise Pm2Error("pm2 jlist did not print a JSON process list; its output was:\n%s" % (shown or "(nothing)"))
+    raise Pm2Error(None, NOT_SET, "pm2 jlist did not print a JSON process list; its output was:\n%s" % (shown or "(nothing)"))
 
 
 def _proc_env(proc):
@@ -338,7 +358,7 @@ def plan(state, name, spec, app):
     taken from start, delete, stop, restart, reload.
     """
     if state not in STATES:
-        raise Pm2Error("state: %s is not one of %s" % (_fmt(state), ", ".join(STATES)))
+        raise Pm2Error("state", state, "is not one of %s" % ", ".join(STATES))
     if state == "absent":
         return (["delete"], "app is in pm2") if app else ([], "app is not in pm2")
     if state == "stopped":
@@ -349,8 +369,7 @@ def plan(state, name, spec, app):
         return ["stop"], "app is %s" % app["status"]
     if app is None:
         if spec is None:
-            raise Pm2Error("name: %s is not in pm2; give script, npm_script or serve to start it (state=%s)"
-                           % (_fmt(name), state))
+            raise Pm2Error("name", name, "is not in pm2; give script, npm_script or serve to start it (state=%s)" % state)
         return ["start"], "app is not in pm2"
     if spec is not None and app["spec_hash"] != spec_hash(spec):
         reason = "app was started by hand or by another spec" if app["spec_hash"] is None else "spec changed"
@@ -412,7 +431,7 @@ def start_argv(pm2, spec):
 def action_argv(pm2, action, name):
     """argv for stop / restart / reload / delete of the app called *name*."""
     if action not in ("stop", "restart", "reload", "delete"):
-        raise Pm2Error("unknown pm2 action %s" % _fmt(action))
+        raise Pm2Error(None, NOT_SET, "unknown pm2 action %s" % _fmt(action))
     return [pm2, action, name]
 
 

@@ -254,66 +254,35 @@ nginx_error:
   sample: 'nginx: [emerg] host not found in upstream "dumbflix" in /etc/nginx/sites-enabled/dumbflix:30'
 """
 
+import copy
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_config import (
-    REVERSE_PROXY_HEADER,
-    NEXT_UPSTREAM_CONDITIONS,
-    NginxConfigError,
-    log_format_name,
-    normalize_reverse_proxy,
-    render_reverse_proxy,
-    validate_identifier,
-)
 from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_file import (
     ABSENT,
     FILE,
-    NGINX_TEST_ARGS,
     LINK,
+    NGINX_FILE_ARGS,
     Change,
-    apply_changes,
+    exit_with_changes,
     nginx_version,
     read_state,
-    validator,
 )
+from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_grammar import validate_identifier
+from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_site_conf import (
+    REVERSE_PROXY_HEADER,
+    SITE_OPTIONS,
+    log_format_name,
+    normalize_reverse_proxy,
+    render_reverse_proxy,
+)
+from ansible_collections.dumbflix.stack.plugins.module_utils.values import ValueRefused
 
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    server_names=dict(type="list", elements="str"),
-    listen=dict(type="list", elements="raw", default=[80]),
-    default_server=dict(type="bool", default=False),
-    upstream=dict(type="str"),
-    backend_url=dict(type="str"),
-    websocket=dict(type="bool", default=True),
-    connect_timeout=dict(type="str", default="3s"),
-    read_timeout=dict(type="str", default="60s"),
-    send_timeout=dict(type="str", default="60s"),
-    next_upstream=dict(type="list", elements="str", choices=list(NEXT_UPSTREAM_CONDITIONS),
-                       default=["error", "timeout", "http_502", "http_503", "http_504"]),
-    next_upstream_tries=dict(type="int", default=0),
-    next_upstream_timeout=dict(type="str", default="0"),
-    client_max_body_size=dict(type="str", default="1m"),
-    access_log=dict(type="str"),
-    tls_certificate=dict(type="str"),
-    tls_certificate_key=dict(type="str", no_log=False),
-    tls_listen=dict(type="list", elements="raw", default=[443]),
-    tls_redirect=dict(type="bool", default=True),
-    hsts=dict(type="bool", default=False),
-    http2=dict(type="bool", default=False),
-    security_headers=dict(type="bool", default=True),
+    SITE_OPTIONS,
     enabled=dict(type="str", default="sites", choices=["sites", "conf.d"]),
     config_dir=dict(type="path", default="/etc/nginx"),
-    state=dict(type="str", default="present", choices=["present", "absent"]),
-    backup=dict(type="bool", default=False),
-    **NGINX_TEST_ARGS
-)
-
-SITE_OPTIONS = (
-    "name", "server_names", "listen", "default_server", "upstream", "backend_url", "websocket",
-    "connect_timeout", "read_timeout", "send_timeout", "next_upstream", "next_upstream_tries",
-    "next_upstream_timeout", "client_max_body_size", "access_log", "tls_certificate", "tls_certificate_key",
-    "tls_listen", "tls_redirect", "hsts", "http2", "security_headers",
+    **NGINX_FILE_ARGS
 )
 
 
@@ -365,7 +334,7 @@ def plan(params, content, states):
 def main():
     # a copy: add_file_common_args adds mode/owner/... to the dict it is given
     module = AnsibleModule(
-        argument_spec=dict(ARGUMENT_SPEC),
+        argument_spec=copy.deepcopy(ARGUMENT_SPEC),
         add_file_common_args=True,
         supports_check_mode=True,
     )
@@ -379,19 +348,13 @@ def main():
             version = nginx_version(module, params["nginx_binary"]) if normalized["http2"] else None
             content = render_reverse_proxy(normalized, nginx_version=version)
             server_names = normalized["server_names"]
-    except NginxConfigError as exc:
+    except ValueRefused as exc:
         module.fail_json(msg=str(exc), field=exc.field)
     paths = site_paths(params["config_dir"], name)
     states = dict((key, read_state(path)) for key, path in paths.items())
     changes, main_path, link = plan(params, content.encode("utf-8"), states)
-    changed, diffs, backup_file = apply_changes(module, changes, validate_argv=validator(module), backup=params["backup"])
-    result = dict(changed=changed, path=main_path, link=link, content=content, server_names=server_names,
-                  log_format=log_format_name(name))
-    if backup_file:
-        result["backup_file"] = backup_file
-    if module._diff:
-        result["diff"] = diffs
-    module.exit_json(**result)
+    exit_with_changes(module, changes, path=main_path, link=link, content=content, server_names=server_names,
+                      log_format=log_format_name(name))
 
 
 if __name__ == "__main__":

@@ -220,60 +220,34 @@ nginx_error:
   sample: 'nginx: [emerg] host not found in upstream "app9:3000" in /etc/nginx/conf.d/upstream-dumbflix.conf:3'
 """
 
+import copy
+
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_config import (
-    NginxConfigError,
-    normalize_upstream,
-    render_upstream,
-    validate_identifier,
-)
 from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_file import (
     ABSENT,
     FILE,
-    NGINX_TEST_ARGS,
+    NGINX_FILE_ARGS,
     Change,
-    apply_changes,
-    validator,
+    exit_with_changes,
 )
+from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_grammar import validate_identifier
+from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_upstream_conf import (
+    UPSTREAM_OPTIONS,
+    normalize_upstream,
+    render_upstream,
+)
+from ansible_collections.dumbflix.stack.plugins.module_utils.values import ValueRefused
 
-SERVER_OPTIONS = dict(
-    address=dict(type="raw"),
-    port=dict(type="raw"),
-    weight=dict(type="raw"),
-    max_fails=dict(type="raw"),
-    fail_timeout=dict(type="raw"),
-    backup=dict(type="raw"),
-    down=dict(type="raw"),
-    max_conns=dict(type="raw"),
-)
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    servers=dict(type="list", elements="dict", options=SERVER_OPTIONS),
-    method=dict(type="str", default="round_robin", choices=["round_robin", "least_conn", "ip_hash", "hash", "random"]),
-    hash_key=dict(type="str", no_log=False),
-    consistent=dict(type="bool", default=False),
-    two=dict(type="bool", default=False),
-    keepalive=dict(type="int", default=0),
-    keepalive_timeout=dict(type="str"),
-    keepalive_requests=dict(type="int"),
-    zone_size=dict(type="str", default="64k"),
-    path=dict(type="path"),
-    state=dict(type="str", default="present", choices=["present", "absent"]),
-    backup=dict(type="bool", default=False),
-    **NGINX_TEST_ARGS
-)
+ARGUMENT_SPEC = dict(UPSTREAM_OPTIONS, path=dict(type="path"), **NGINX_FILE_ARGS)
 
 
 def build(params):
-    """Pure: validate params, return (path, content, normalized servers). Raises NginxConfigError."""
+    """Pure: validate params, return (path, content, normalized servers). Raises ValueRefused."""
     name = validate_identifier(params["name"], "name")
     path = params.get("path") or "/etc/nginx/conf.d/upstream-%s.conf" % name
     if params.get("state", "present") == "absent":
         return path, "", []
-    options = dict((key, params.get(key)) for key in (
-        "name", "servers", "method", "hash_key", "consistent", "two", "keepalive", "keepalive_timeout", "keepalive_requests",
-        "zone_size"))
+    options = dict((key, params.get(key)) for key in UPSTREAM_OPTIONS)
     # Ansible fills unset suboptions with None; drop them so they read as "not set".
     if isinstance(options["servers"], list):
         options["servers"] = [
@@ -286,22 +260,16 @@ def build(params):
 
 def main():
     # a copy: add_file_common_args adds mode/owner/... to the dict it is given
-    module = AnsibleModule(argument_spec=dict(ARGUMENT_SPEC), add_file_common_args=True, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=copy.deepcopy(ARGUMENT_SPEC), add_file_common_args=True, supports_check_mode=True)
     try:
         path, content, servers = build(module.params)
-    except NginxConfigError as exc:
+    except ValueRefused as exc:
         module.fail_json(msg=str(exc), field=exc.field)
     if module.params["state"] == "absent":
         changes = [Change(path, ABSENT)]
     else:
         changes = [Change(path, FILE, content=content.encode("utf-8"), attributes=True)]
-    changed, diffs, backup_file = apply_changes(module, changes, validate_argv=validator(module), backup=module.params["backup"])
-    result = dict(changed=changed, path=path, content=content, servers=servers)
-    if backup_file:
-        result["backup_file"] = backup_file
-    if module._diff:
-        result["diff"] = diffs
-    module.exit_json(**result)
+    exit_with_changes(module, changes, path=path, content=content, servers=servers)
 
 
 if __name__ == "__main__":

@@ -258,6 +258,7 @@ reason:
   sample: spec changed
 """
 
+import copy
 import os
 import pwd
 import shlex
@@ -266,6 +267,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dumbflix.stack.plugins.module_utils.pm2 import (
+    PM2_APP_OPTIONS,
     Pm2Error,
     action_argv,
     app_env,
@@ -283,6 +285,15 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.pm2 import (
     summarize,
     tail,
     user_prefix,
+)
+
+ARGUMENT_SPEC = dict(
+    PM2_APP_OPTIONS,
+    user=dict(type="str"),
+    pm2_home=dict(type="path"),
+    pm2_binary=dict(type="str", default="pm2"),
+    save=dict(type="bool", default=True),
+    wait=dict(type="float", default=3),
 )
 
 PM2_DIRS = ["/usr/local/bin", "/usr/bin"]
@@ -427,30 +438,7 @@ def watch(module, runner, name, wait):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", default="started", choices=["started", "stopped", "restarted", "reloaded", "absent"]),
-            script=dict(type="str"),
-            npm_script=dict(type="str"),
-            serve=dict(type="dict", options=dict(
-                path=dict(type="str", required=True),
-                port=dict(type="int", required=True),
-                spa=dict(type="bool", default=False),
-            )),
-            cwd=dict(type="str"),
-            args=dict(type="list", elements="str"),
-            env=dict(type="dict"),
-            instances=dict(type="int", default=1),
-            user=dict(type="str"),
-            pm2_home=dict(type="path"),
-            pm2_binary=dict(type="str", default="pm2"),
-            save=dict(type="bool", default=True),
-            wait=dict(type="float", default=3),
-        ),
-        mutually_exclusive=[["script", "npm_script", "serve"]],
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=copy.deepcopy(ARGUMENT_SPEC), supports_check_mode=True)
     params = module.params
     name, state = params["name"], params["state"]
     try:

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from nginx_testlib import run_module
 
-from ansible_collections.dumbflix.stack.plugins.module_utils import nginx_config as nc
+from ansible_collections.dumbflix.stack.plugins.module_utils import nginx_grammar as grammar
+from ansible_collections.dumbflix.stack.plugins.module_utils import nginx_site_conf as site_conf
+from ansible_collections.dumbflix.stack.plugins.module_utils import nginx_upstream_conf as upstream_conf
 from ansible_collections.dumbflix.stack.plugins.modules import nginx_reverse_proxy, nginx_upstream
 
 pytestmark = pytest.mark.nginx
@@ -26,7 +28,7 @@ ipv6 = st.ip_addresses(v=6).map(lambda a: a.compressed)
 unix = st.from_regex(r"\A[a-z0-9_]{1,20}\Z").map(lambda n: "unix:/run/%s.sock" % n)
 
 
-def nginx_time(units, max_ms=nc.MAX_TIME_MS):
+def nginx_time(units, max_ms=grammar.MAX_TIME_MS):
     factors = {"": 1000, "s": 1000, "ms": 1, "m": 60000, "h": 3600000, "d": 86400000}
 
     def build(unit):
@@ -38,27 +40,27 @@ server = st.fixed_dictionaries(
     {"address": st.one_of(ipv4, ipv6, unix)},
     optional={
         "port": st.one_of(st.integers(1, 65535), st.integers(1, 65535).map(str)),
-        "weight": st.integers(1, nc.MAX_WEIGHT),
-        "max_fails": st.integers(0, nc.MAX_INT32),
+        "weight": st.integers(1, upstream_conf.MAX_WEIGHT),
+        "max_fails": st.integers(0, grammar.MAX_INT32),
         "fail_timeout": nginx_time(["", "s", "m", "h", "d"]),
         "backup": st.booleans(),
         "down": st.booleans(),
-        "max_conns": st.integers(0, nc.MAX_INT32),
+        "max_conns": st.integers(0, grammar.MAX_INT32),
     },
 )
 
 
 @st.composite
 def upstream_options(draw):
-    method = draw(st.sampled_from(nc.UPSTREAM_METHODS))
+    method = draw(st.sampled_from(upstream_conf.UPSTREAM_METHODS))
     servers = draw(st.lists(server, min_size=1, max_size=5))
     for item in servers:
         if item["address"].startswith("unix:"):
             item.pop("port", None)
-        if method in nc.METHODS_WITHOUT_BACKUP:
+        if method in upstream_conf.METHODS_WITHOUT_BACKUP:
             item.pop("backup", None)
     # unique address:port, and at least one primary server
-    keys = [nc.normalize_upstream_server(item)["address"] + ":" + str(item.get("port", 80)) for item in servers]
+    keys = [upstream_conf.normalize_upstream_server(item)["address"] + ":" + str(item.get("port", 80)) for item in servers]
     assume(len(set(keys)) == len(keys))
     servers[0]["backup"] = False
     options = {"name": draw(identifier), "servers": servers, "method": method}
@@ -67,11 +69,11 @@ def upstream_options(draw):
         options["consistent"] = draw(st.booleans())
     if method == "random":
         options["two"] = draw(st.booleans())
-    keepalive = draw(st.integers(0, nc.MAX_KEEPALIVE))
+    keepalive = draw(st.integers(0, upstream_conf.MAX_KEEPALIVE))
     options["keepalive"] = keepalive
     if keepalive:
         options["keepalive_timeout"] = draw(st.none() | nginx_time(["", "s", "ms", "m"]))
-        options["keepalive_requests"] = draw(st.none() | st.integers(1, nc.MAX_INT32))
+        options["keepalive_requests"] = draw(st.none() | st.integers(1, grammar.MAX_INT32))
     return options
 
 
@@ -105,7 +107,7 @@ def site_options(draw):
         "read_timeout": draw(nginx_time(["s", "m", "h"]).filter(lambda t: int(re.match(r"\d+", t).group()) > 0)),
         "next_upstream": draw(st.one_of(
             st.just(["off"]),
-            st.lists(st.sampled_from([c for c in nc.NEXT_UPSTREAM_CONDITIONS if c != "off"]), min_size=1, unique=True))),
+            st.lists(st.sampled_from([c for c in site_conf.NEXT_UPSTREAM_CONDITIONS if c != "off"]), min_size=1, unique=True))),
         "next_upstream_tries": draw(st.integers(0, 100)),
         "next_upstream_timeout": draw(nginx_time(["", "s", "m"])),
         "client_max_body_size": draw(st.sampled_from(["0", "1m", "512k", "100", "2g", "10M"])),
@@ -163,8 +165,8 @@ def test_hostile_strings_are_refused_by_upstream(field, value):
         if field == "hash_key":
             options["method"] = "hash"
         where = field
-    with pytest.raises(nc.NginxConfigError) as info:
-        nc.normalize_upstream(options)
+    with pytest.raises(grammar.NginxConfigError) as info:
+        upstream_conf.normalize_upstream(options)
     assert str(info.value).startswith("%s: %r " % (where, value))
 
 
@@ -183,8 +185,8 @@ def test_hostile_strings_are_refused_by_reverse_proxy(field, value):
         where = field
     if field != "tls_certificate":
         options.pop("tls_certificate_key")
-    with pytest.raises(nc.NginxConfigError) as info:
-        nc.normalize_reverse_proxy(options)
+    with pytest.raises(grammar.NginxConfigError) as info:
+        site_conf.normalize_reverse_proxy(options)
     assert str(info.value).startswith("%s: %r " % (where, value))
 
 
@@ -197,18 +199,18 @@ SAFE_TOKEN = re.compile(r"\A[A-Za-z0-9_.:/\[\]*@+,=~$-]+\Z")
 def test_any_text_is_refused_or_rendered_as_a_single_safe_token(address, name):
     """Whatever arrives, what reaches the file is one token made of safe characters."""
     try:
-        normalized = nc.normalize_upstream({"name": "pool", "servers": [{"address": address, "port": 80}]})
-    except nc.NginxConfigError:
+        normalized = upstream_conf.normalize_upstream({"name": "pool", "servers": [{"address": address, "port": 80}]})
+    except grammar.NginxConfigError:
         pass
     else:
-        line = [ln for ln in nc.render_upstream(normalized).splitlines() if ln.strip().startswith("server ")][0]
+        line = [ln for ln in upstream_conf.render_upstream(normalized).splitlines() if ln.strip().startswith("server ")][0]
         assert SAFE_TOKEN.match(line.strip().split(" ", 1)[1].rstrip(";")), line
-        kind = nc.validate_host(address, "a", allow_unix=True)[0]
+        kind = grammar.validate_host(address, "a", allow_unix=True)[0]
         if kind in ("ipv4", "ipv6"):
             ipaddress.ip_address(normalized["servers"][0]["address"])
     try:
-        server_name = nc.validate_server_name(name, "server_names[0]")
-    except nc.NginxConfigError:
+        server_name = grammar.validate_server_name(name, "server_names[0]")
+    except grammar.NginxConfigError:
         pass
     else:
         assert SAFE_TOKEN.match(server_name)

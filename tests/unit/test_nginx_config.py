@@ -1,8 +1,11 @@
-"""Unit tests for the pure nginx validation and rendering code (plugins/module_utils/nginx_config.py)."""
+"""Unit tests for the pure nginx validation and rendering code
+(plugins/module_utils/nginx_grammar.py, nginx_upstream_conf.py and nginx_site_conf.py)."""
 import pytest
 
-from ansible_collections.dumbflix.stack.plugins.module_utils import nginx_config as nc
-from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_config import NginxConfigError
+from ansible_collections.dumbflix.stack.plugins.module_utils import nginx_grammar as grammar
+from ansible_collections.dumbflix.stack.plugins.module_utils import nginx_site_conf as site_conf
+from ansible_collections.dumbflix.stack.plugins.module_utils import nginx_upstream_conf as upstream_conf
+from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_grammar import NginxConfigError
 
 
 def refusal(func, *args, **kwargs):
@@ -18,7 +21,7 @@ def refusal(func, *args, **kwargs):
     ("010s", "10s"), ("2h", "2h"), ("1d", "1d"), ("24d", "24d"),
 ])
 def test_validate_time_accepts(value, expected):
-    assert nc.validate_time(value, "t") == expected
+    assert grammar.validate_time(value, "t") == expected
 
 
 @pytest.mark.parametrize("value, reason", [
@@ -35,86 +38,68 @@ def test_validate_time_accepts(value, expected):
     ("10s;", "contains ';', which is not allowed in an nginx value"),
 ])
 def test_validate_time_refuses(value, reason):
-    assert refusal(nc.validate_time, value, "servers[1].fail_timeout") == "servers[1].fail_timeout: %r %s" % (value, reason)
+    assert refusal(grammar.validate_time, value, "servers[1].fail_timeout") == "servers[1].fail_timeout: %r %s" % (value, reason)
 
 
 def test_validate_time_seconds_only_and_zero():
-    assert refusal(nc.validate_time, "500ms", "f", seconds_only=True) == (
+    assert refusal(grammar.validate_time, "500ms", "f", seconds_only=True) == (
         "f: '500ms' is in milliseconds, but nginx reads this value in whole seconds (e.g. 10, 30s, 1m)")
-    assert nc.validate_time("1m", "f", seconds_only=True) == "1m"
-    assert refusal(nc.validate_time, "0s", "connect_timeout", allow_zero=False) == "connect_timeout: '0s' must be greater than 0"
+    assert grammar.validate_time("1m", "f", seconds_only=True) == "1m"
+    assert refusal(grammar.validate_time, "0s", "connect_timeout", allow_zero=False) == "connect_timeout: '0s' must be greater than 0"
 
 
 def test_design_doc_error_example():
     """The exact message quoted in docs/design.md."""
     with pytest.raises(NginxConfigError) as info:
-        nc.normalize_upstream_servers([{"address": "a", "port": 1}, {"address": "b", "port": 1, "fail_timeout": "abc"}])
+        upstream_conf.normalize_upstream_servers([{"address": "a", "port": 1}, {"address": "b", "port": 1, "fail_timeout": "abc"}])
     assert str(info.value) == "servers[1].fail_timeout: 'abc' is not an nginx time (e.g. 10, 30s, 500ms, 1m)"
     assert info.value.field == "servers[1].fail_timeout"
     assert info.value.value == "abc"
 
 
-@pytest.mark.parametrize("value, expected", [(0, 0), ("7", 7), (65535, 65535), ("-0", 0)])
-def test_validate_int_accepts(value, expected):
-    assert nc.validate_int(value, "n", 0, 65535) == expected
-
-
-@pytest.mark.parametrize("value, reason", [
-    (True, "is a boolean, not an integer"),
-    (1.0, "is not an integer"),
-    ("1.5", "is not an integer"),
-    (" 1", "is not an integer"),
-    ("0x10", "is not an integer"),
-    (None, "is not an integer"),
-    (-1, "is below the minimum 0"),
-    (65536, "is above the maximum 65535"),
+@pytest.mark.parametrize("func, value, expected, message", [
+    (grammar.validate_int, "7", 7, "n: '7.5' is not an integer"),
+    (grammar.validate_bool, "Off", False, "n: '7.5' is not a boolean (use true or false)"),
+    (grammar.validate_port, "443", 443, "n: '7.5' is not an integer"),
 ])
-def test_validate_int_refuses(value, reason):
-    assert refusal(nc.validate_int, value, "n", 0, 65535) == "n: %r %s" % (value, reason)
-
-
-@pytest.mark.parametrize("value, expected", [(True, True), ("yes", True), ("Off", False), (0, False), ("true", True)])
-def test_validate_bool(value, expected):
-    assert nc.validate_bool(value, "b") is expected
-
-
-@pytest.mark.parametrize("value", ["maybe", 2, None, [], "  yes"])
-def test_validate_bool_refuses(value):
-    assert refusal(nc.validate_bool, value, "b") == "b: %r is not a boolean (use true or false)" % (value,)
+def test_bool_int_and_port_are_the_collections_parsers(func, value, expected, message):
+    """values.py's parsers (tested in test_values.py), refusing with NginxConfigError like every nginx check."""
+    assert func(value, "n") == expected
+    assert refusal(func, "7.5", "n") == message
 
 
 @pytest.mark.parametrize("value, expected", [(0, "0"), ("1m", "1m"), ("512K", "512k"), ("2g", "2g"), ("100", "100")])
 def test_validate_size(value, expected):
-    assert nc.validate_size(value, "s") == expected
+    assert grammar.validate_size(value, "s") == expected
 
 
 @pytest.mark.parametrize("value", ["1t", "1.5m", "m", "", "-1", True, "99999999999999999999g"])
 def test_validate_size_refuses(value):
     with pytest.raises(NginxConfigError):
-        nc.validate_size(value, "s")
+        grammar.validate_size(value, "s")
 
 
 @pytest.mark.parametrize("value", ["dumbflix", "_x", "a.b-c_d", "A1"])
 def test_validate_identifier(value):
-    assert nc.validate_identifier(value, "name") == value
+    assert grammar.validate_identifier(value, "name") == value
 
 
 @pytest.mark.parametrize("value", ["1abc", "-x", ".x", "a b", "a/b", "a;b", "", None, "x" * 129, "ünïcode"])
 def test_validate_identifier_refuses(value):
     with pytest.raises(NginxConfigError) as info:
-        nc.validate_identifier(value, "name")
+        grammar.validate_identifier(value, "name")
     assert str(info.value).startswith("name: ")
 
 
 @pytest.mark.parametrize("char", list(";{}\"'\\#`") + [" ", "\t", "\n", "\r", "\x00", "\x7f", "\u00e9"])
 def test_syntax_characters_are_refused_everywhere(char):
     value = "a%sb" % char
-    for func in (nc.validate_identifier, nc.validate_server_name, nc.validate_path, nc.validate_hash_key,
-                 nc.validate_time, nc.validate_size, nc.validate_backend_url, nc.validate_listen):
+    for func in (grammar.validate_identifier, grammar.validate_server_name, grammar.validate_path, grammar.validate_hash_key,
+                 grammar.validate_time, grammar.validate_size, grammar.validate_backend_url, grammar.validate_listen):
         with pytest.raises(NginxConfigError) as info:
             func(value, "f")
         assert str(info.value).startswith("f: %r " % value)
-    assert refusal(nc.validate_host, value, "f") == "f: %r contains %r, which is not allowed in an nginx value" % (value, char)
+    assert refusal(grammar.validate_host, value, "f") == "f: %r contains %r, which is not allowed in an nginx value" % (value, char)
 
 
 # --- hosts -------------------------------------------------------------------
@@ -128,7 +113,7 @@ def test_syntax_characters_are_refused_everywhere(char):
     ("unix:/run/app.sock", ("unix", "unix:/run/app.sock")),
 ])
 def test_validate_host(value, expected):
-    assert nc.validate_host(value, "a", allow_unix=True) == expected
+    assert grammar.validate_host(value, "a", allow_unix=True) == expected
 
 
 @pytest.mark.parametrize("value, reason", [
@@ -148,11 +133,11 @@ def test_validate_host(value, expected):
                "not starting or ending with '-')"),
 ])
 def test_validate_host_refuses(value, reason):
-    assert refusal(nc.validate_host, value, "a", allow_unix=True) == "a: %r %s" % (value, reason)
+    assert refusal(grammar.validate_host, value, "a", allow_unix=True) == "a: %r %s" % (value, reason)
 
 
 def test_unix_socket_only_where_allowed():
-    assert refusal(nc.validate_host, "unix:/x.sock", "a") == "a: 'unix:/x.sock' is a unix socket, which is not allowed here"
+    assert refusal(grammar.validate_host, "unix:/x.sock", "a") == "a: 'unix:/x.sock' is a unix socket, which is not allowed here"
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -160,7 +145,7 @@ def test_unix_socket_only_where_allowed():
     (".alvin.xyz", ".alvin.xyz"), ("_", "_"), ("localhost", "localhost"), ("10.0.0.1", "10.0.0.1"),
 ])
 def test_validate_server_name(value, expected):
-    assert nc.validate_server_name(value, "server_names[0]") == expected
+    assert grammar.validate_server_name(value, "server_names[0]") == expected
 
 
 @pytest.mark.parametrize("value, reason", [
@@ -175,7 +160,7 @@ def test_validate_server_name(value, expected):
                         "not starting or ending with '-')"),
 ])
 def test_validate_server_name_refuses(value, reason):
-    message = refusal(nc.validate_server_name, value, "server_names[2]")
+    message = refusal(grammar.validate_server_name, value, "server_names[2]")
     if reason is not None:
         assert message == "server_names[2]: %r %s" % (value, reason)
     else:
@@ -189,7 +174,7 @@ def test_validate_server_name_refuses(value, reason):
     ("http://app", "http://app"),
 ])
 def test_validate_backend_url(value, expected):
-    assert nc.validate_backend_url(value, "backend_url") == expected
+    assert grammar.validate_backend_url(value, "backend_url") == expected
 
 
 @pytest.mark.parametrize("value, reason", [
@@ -203,41 +188,41 @@ def test_validate_backend_url(value, expected):
     ("http://[::1", "has a malformed [IPv6] host"),
 ])
 def test_validate_backend_url_refuses(value, reason):
-    assert refusal(nc.validate_backend_url, value, "backend_url") == "backend_url: %r %s" % (value, reason)
+    assert refusal(grammar.validate_backend_url, value, "backend_url") == "backend_url: %r %s" % (value, reason)
 
 
 @pytest.mark.parametrize("value, expected", [
     (80, "80"), ("8080", "8080"), ("127.0.0.1:8080", "127.0.0.1:8080"), ("*:80", "*:80"), ("[::]:443", "[::]:443"),
 ])
 def test_validate_listen(value, expected):
-    assert nc.validate_listen(value, "listen[0]") == expected
+    assert grammar.validate_listen(value, "listen[0]") == expected
 
 
 @pytest.mark.parametrize("value", [0, 70000, "localhost:80", "1.2.3.4", "[::1]", ":80", True, 8.5])
 def test_validate_listen_refuses(value):
     with pytest.raises(NginxConfigError) as info:
-        nc.validate_listen(value, "listen[0]")
+        grammar.validate_listen(value, "listen[0]")
     assert str(info.value).startswith("listen[0]: ")
 
 
 @pytest.mark.parametrize("value", ["$request_uri", "$remote_addr$request_uri", "$host-x", "static"])
 def test_validate_hash_key(value):
-    assert nc.validate_hash_key(value, "hash_key") == value
+    assert grammar.validate_hash_key(value, "hash_key") == value
 
 
 @pytest.mark.parametrize("value", ["$", "$1abc", "a%b", "$request_uri;", "${host}"])
 def test_validate_hash_key_refuses(value):
     with pytest.raises(NginxConfigError):
-        nc.validate_hash_key(value, "hash_key")
+        grammar.validate_hash_key(value, "hash_key")
 
 
 # --- upstream ----------------------------------------------------------------
 
 def test_normalize_upstream_server_fills_every_key():
-    assert nc.normalize_upstream_server({"address": "10.0.0.1"}) == {
+    assert upstream_conf.normalize_upstream_server({"address": "10.0.0.1"}) == {
         "address": "10.0.0.1", "port": 80, "weight": None, "max_fails": None, "max_conns": None,
         "fail_timeout": None, "backup": False, "down": False}
-    server = nc.normalize_upstream_server(
+    server = upstream_conf.normalize_upstream_server(
         {"address": "[2001:db8::1]", "port": "3000", "weight": "3", "max_fails": 0, "fail_timeout": 10,
          "backup": "yes", "down": False, "max_conns": "0"}, index=4)
     assert server == {"address": "2001:db8::1", "port": 3000, "weight": 3, "max_fails": 0, "max_conns": 0,
@@ -245,9 +230,9 @@ def test_normalize_upstream_server_fills_every_key():
 
 
 def test_normalize_upstream_server_field_prefixes():
-    assert refusal(nc.normalize_upstream_server, {"address": "a", "weight": 0}) == "weight: 0 is below the minimum 1"
-    assert refusal(nc.normalize_upstream_server, {"address": "a", "weight": 0}, 2) == "servers[2].weight: 0 is below the minimum 1"
-    assert refusal(nc.normalize_upstream_server, {"address": "a", "weight": 0}, field="lb_backend") == (
+    assert refusal(upstream_conf.normalize_upstream_server, {"address": "a", "weight": 0}) == "weight: 0 is below the minimum 1"
+    assert refusal(upstream_conf.normalize_upstream_server, {"address": "a", "weight": 0}, 2) == "servers[2].weight: 0 is below the minimum 1"
+    assert refusal(upstream_conf.normalize_upstream_server, {"address": "a", "weight": 0}, field="lb_backend") == (
         "lb_backend.weight: 0 is below the minimum 1")
 
 
@@ -265,17 +250,17 @@ def test_normalize_upstream_server_field_prefixes():
     ({"address": "a", "down": "maybe"}, "servers[0].down: 'maybe' is not a boolean (use true or false)"),
 ])
 def test_normalize_upstream_server_refuses(server, message):
-    assert refusal(nc.normalize_upstream_server, server, 0) == message
+    assert refusal(upstream_conf.normalize_upstream_server, server, 0) == message
 
 
 def test_duplicate_servers_are_refused_after_normalization():
     servers = [{"address": "::1", "port": 3000}, {"address": "[0:0::1]", "port": "3000"}]
-    assert refusal(nc.normalize_upstream_servers, servers) == (
+    assert refusal(upstream_conf.normalize_upstream_servers, servers) == (
         "servers[1]: '[::1]:3000' duplicates servers[0]; each address:port may appear once")
     servers = [{"address": "App", "port": 80}, {"address": "app"}]
-    assert refusal(nc.normalize_upstream_servers, servers) == (
+    assert refusal(upstream_conf.normalize_upstream_servers, servers) == (
         "servers[1]: 'app:80' duplicates servers[0]; each address:port may appear once")
-    assert nc.normalize_upstream_servers([{"address": "a", "port": 1}, {"address": "a", "port": 2}])
+    assert upstream_conf.normalize_upstream_servers([{"address": "a", "port": 1}, {"address": "a", "port": 2}])
 
 
 def upstream(**kwargs):
@@ -289,7 +274,7 @@ def upstream(**kwargs):
     (upstream(servers=None), "servers: is empty; an upstream needs at least one server when state=present"),
     (upstream(method="sticky"), "method: 'sticky' is not one of round_robin, least_conn, ip_hash, hash, random"),
     (upstream(method="hash"), "hash_key: None is required with method=hash (e.g. $request_uri)"),
-    (upstream(hash_key="$uri"), "hash_key: '$uri' is only used with method=round_robin (method is round_robin)"),
+    (upstream(hash_key="$uri"), "hash_key: '$uri' is only used with method=hash (method is round_robin)"),
     (upstream(consistent=True), "consistent: True is only used with method=hash (method is round_robin)"),
     (upstream(two=True, method="least_conn"), "two: True is only used with method=random (method is least_conn)"),
     (upstream(keepalive=-1), "keepalive: -1 is below the minimum 0"),
@@ -300,16 +285,14 @@ def upstream(**kwargs):
      "servers: are all backup servers; at least one server must not be a backup"),
 ])
 def test_normalize_upstream_refuses(options, message):
-    if "only used with method=round_robin" in message:
-        message = "hash_key: '$uri' is only used with method=hash (method is round_robin)"
-    assert refusal(nc.normalize_upstream, options) == message
+    assert refusal(upstream_conf.normalize_upstream, options) == message
 
 
 @pytest.mark.parametrize("method, extra", [("hash", {"hash_key": "$uri"}), ("ip_hash", {}), ("random", {})])
 def test_backup_refused_with_methods_nginx_rejects(method, extra):
     options = upstream(method=method, **extra)
     options["servers"][1]["backup"] = True
-    assert refusal(nc.normalize_upstream, options) == (
+    assert refusal(upstream_conf.normalize_upstream, options) == (
         "servers[1].backup: True cannot be used with method=%s "
         "(nginx refuses backup servers with hash, ip_hash and random)" % method)
 
@@ -323,7 +306,7 @@ def test_render_upstream_full():
             {"address": "unix:/run/app.sock", "down": True},
         ],
     }
-    assert nc.render_upstream(nc.normalize_upstream(options)) == (
+    assert upstream_conf.render_upstream(upstream_conf.normalize_upstream(options)) == (
         "# Managed by dumbflix.stack.nginx_upstream \u2014 local edits are overwritten.\n"
         "upstream dumbflix {\n"
         "    zone upstream_dumbflix 64k;\n"
@@ -347,10 +330,10 @@ def test_render_upstream_full():
     ({"method": "least_conn", "consistent": False, "two": False}, "    least_conn;\n"),
 ])
 def test_render_methods(extra, line):
-    text = nc.render_upstream(nc.normalize_upstream(upstream(**extra)))
+    text = upstream_conf.render_upstream(upstream_conf.normalize_upstream(upstream(**extra)))
     body = "    server 10.0.0.1:3000;\n    server 10.0.0.2:3000;\n}\n"
     zone = "    zone upstream_dumbflix 64k;\n"
-    assert text == nc.UPSTREAM_HEADER + "upstream dumbflix {\n" + zone + (line or "") + body
+    assert text == upstream_conf.UPSTREAM_HEADER + "upstream dumbflix {\n" + zone + (line or "") + body
     # a method left off must not leak in as a directive (the truthiness bug of template-based roles)
     for other in ("least_conn", "ip_hash", "hash ", "random"):
         if line is None or other not in line:
@@ -365,7 +348,7 @@ def test_render_methods(extra, line):
     ("0", None),
 ])
 def test_render_zone(size, line):
-    text = nc.render_upstream(nc.normalize_upstream(upstream(zone_size=size)))
+    text = upstream_conf.render_upstream(upstream_conf.normalize_upstream(upstream(zone_size=size)))
     if line is None:
         assert "zone" not in text
     else:
@@ -374,14 +357,14 @@ def test_render_zone(size, line):
 
 @pytest.mark.parametrize("size", ["16k", "31k", "2g", "abc", "64k;", "1 m", True])
 def test_zone_size_refused(size):
-    with pytest.raises(nc.NginxConfigError) as err:
-        nc.normalize_upstream(upstream(zone_size=size))
+    with pytest.raises(grammar.NginxConfigError) as err:
+        upstream_conf.normalize_upstream(upstream(zone_size=size))
     assert str(err.value).startswith("zone_size: ")
 
 
 def test_render_is_deterministic_and_keepalive_off_renders_nothing():
-    first = nc.render_upstream(nc.normalize_upstream(upstream(keepalive=0)))
-    assert first == nc.render_upstream(nc.normalize_upstream(upstream(keepalive="0")))
+    first = upstream_conf.render_upstream(upstream_conf.normalize_upstream(upstream(keepalive=0)))
+    assert first == upstream_conf.render_upstream(upstream_conf.normalize_upstream(upstream(keepalive="0")))
     assert "keepalive" not in first
 
 
@@ -394,8 +377,8 @@ def site(**kwargs):
 
 
 def test_render_reverse_proxy_defaults():
-    text = nc.render_reverse_proxy(nc.normalize_reverse_proxy(site()))
-    assert text.startswith(nc.REVERSE_PROXY_HEADER)
+    text = site_conf.render_reverse_proxy(site_conf.normalize_reverse_proxy(site()))
+    assert text.startswith(site_conf.REVERSE_PROXY_HEADER)
     lines = text.splitlines()
     for expected in [
         "log_format dumbflix_upstream escape=default",
@@ -429,7 +412,7 @@ def test_render_reverse_proxy_defaults():
 
 
 def test_render_reverse_proxy_options():
-    text = nc.render_reverse_proxy(nc.normalize_reverse_proxy(site(
+    text = site_conf.render_reverse_proxy(site_conf.normalize_reverse_proxy(site(
         name="api.v2", upstream=None, backend_url="http://127.0.0.1:5000", websocket=False, security_headers=False,
         next_upstream=["http_504", "error", "timeout"], next_upstream_tries="3", next_upstream_timeout="10s",
         listen=["127.0.0.1:8080", 8081], default_server=True, client_max_body_size="10M", access_log="off")))
@@ -447,11 +430,11 @@ def test_render_reverse_proxy_options():
 
 
 def test_render_tls_redirect_hsts_http2():
-    normalized = nc.normalize_reverse_proxy(site(
+    normalized = site_conf.normalize_reverse_proxy(site(
         tls_certificate="/etc/ssl/a.pem", tls_certificate_key="/etc/ssl/a.key", hsts=True, http2=True,
         tls_listen=[8443]))
-    old = nc.render_reverse_proxy(normalized, nginx_version="1.22.1")
-    new = nc.render_reverse_proxy(normalized, nginx_version="nginx version: nginx/1.26.3")
+    old = site_conf.render_reverse_proxy(normalized, nginx_version="1.22.1")
+    new = site_conf.render_reverse_proxy(normalized, nginx_version="nginx version: nginx/1.26.3")
     assert old.count("server {") == 2
     assert "    return 301 https://$host:8443$request_uri;" in old.splitlines()
     assert "    listen 8443 ssl http2;" in old.splitlines()
@@ -461,11 +444,11 @@ def test_render_tls_redirect_hsts_http2():
     redirect_block = old.split("server {")[1]
     assert "proxy_pass" not in redirect_block and "Strict-Transport" not in redirect_block
     # without a redirect one server block answers both plain and TLS ports
-    both = nc.render_reverse_proxy(nc.normalize_reverse_proxy(site(
+    both = site_conf.render_reverse_proxy(site_conf.normalize_reverse_proxy(site(
         tls_certificate="/a.pem", tls_certificate_key="/a.key", tls_redirect=False)))
     assert both.count("server {") == 1 and "    listen 80;" in both.splitlines() and "    listen 443 ssl;" in both.splitlines()
     # HTTPS only
-    only = nc.render_reverse_proxy(nc.normalize_reverse_proxy(site(
+    only = site_conf.render_reverse_proxy(site_conf.normalize_reverse_proxy(site(
         listen=[], tls_certificate="/a.pem", tls_certificate_key="/a.key")))
     assert only.count("server {") == 1 and "return 301" not in only
 
@@ -497,14 +480,14 @@ def test_render_tls_redirect_hsts_http2():
      "access_log: '/var/log/x.log;error_log' contains ';', which is not allowed in an nginx value"),
 ])
 def test_normalize_reverse_proxy_refuses(options, message):
-    assert refusal(nc.normalize_reverse_proxy, options) == message
+    assert refusal(site_conf.normalize_reverse_proxy, options) == message
 
 
 def test_normalize_reverse_proxy_returns_normalized_names():
-    result = nc.normalize_reverse_proxy(site(server_names=["WWW.Alvin.XYZ", "*.Alvin.xyz"]))
+    result = site_conf.normalize_reverse_proxy(site(server_names=["WWW.Alvin.XYZ", "*.Alvin.xyz"]))
     assert result["server_names"] == ["www.alvin.xyz", "*.alvin.xyz"]
     assert result["proxy_pass"] == "http://dumbflix"
 
 
 def test_variable_suffix():
-    assert nc.variable_suffix("a.b-c_d") == "a_b_c_d"
+    assert site_conf.variable_suffix("a.b-c_d") == "a_b_c_d"

@@ -52,6 +52,11 @@ def test_serve_spec_coerces_port_and_spa():
     assert "cwd" not in spec and "args" not in spec
 
 
+@pytest.mark.parametrize("word, expected", [("t", True), ("Y", True), ("on", True), ("F", False), ("no", False), (0, False)])
+def test_serve_spa_takes_the_boolean_words_nginx_options_take(word, expected):
+    assert pm2.build_spec("front", serve={"path": "/srv/b", "port": 3000, "spa": word})["serve"]["spa"] is expected
+
+
 def test_no_description_means_by_name_only():
     assert pm2.build_spec("web") is None
 
@@ -78,8 +83,8 @@ def test_env_booleans_and_numbers_become_shell_strings():
     (dict(name="w", npm_script="start", cwd="/srv", instances=0), "instances: 0 is not possible with npm_script"),
     (dict(name="w", npm_script="start; rm -rf /", cwd="/srv"), "npm_script: 'start; rm -rf /' is not a package.json script"),
     (dict(name="w", npm_script="--help", cwd="/srv"), "npm_script: '--help' is not"),
-    (dict(name="w", serve={"path": "/b", "port": 0}), "serve.port: 0 is outside 1-65535"),
-    (dict(name="w", serve={"path": "/b", "port": "80x"}), "serve.port: '80x' is not a port number"),
+    (dict(name="w", serve={"path": "/b", "port": 0}), "serve.port: 0 is below the minimum 1"),
+    (dict(name="w", serve={"path": "/b", "port": "80x"}), "serve.port: '80x' is not an integer"),
     (dict(name="w", serve={"path": "build", "port": 80}), "serve.path: 'build' is not an absolute path"),
     (dict(name="w", serve={"path": "/b", "port": 80, "spa": "maybe"}), "serve.spa: 'maybe' is not a boolean"),
     (dict(name="w", serve={"path": "/b", "port": 80, "root": "/"}), "serve: unknown key(s) root"),

@@ -82,7 +82,7 @@ def test_pm2_not_on_path_says_how_to_install(run):
 @pytest.mark.parametrize("args, message", [
     (dict(name="web", script="/srv/a.js", env={"BAD-NAME": "1"}), "env: 'BAD-NAME' is not a valid environment variable name"),
     (dict(name="web", npm_script="start"), "cwd: required with npm_script"),
-    (dict(name="web", serve=dict(path="/srv/build", port=70000)), "serve.port: 70000 is outside 1-65535"),
+    (dict(name="web", serve=dict(path="/srv/build", port=70000)), "serve.port: 70000 is above the maximum 65535"),
     (dict(name="1234", script="/srv/a.js"), "name: '1234' is only digits"),
     (dict(name="web", script="/srv/a.js", wait=-1), "wait: -1.0 is negative"),
     (dict(name="web", script="/srv/a.js", user="no-such-user-pm2app"), "user: 'no-such-user-pm2app' does not exist"),
@@ -97,7 +97,7 @@ def test_bad_input_fails_before_pm2_runs(run, fake_pm2, args, message):
 def test_script_and_serve_are_mutually_exclusive(run, fake_pm2):
     result = run(dict(name="web", script="/srv/a.js", serve=dict(path="/b", port=1), pm2_binary=str(fake_pm2)))
     assert result["failed"] is True
-    assert "mutually exclusive" in result["msg"]
+    assert result["msg"] == "script and serve are mutually exclusive: give one way to run the app"
     assert calls(fake_pm2) == []
 
 

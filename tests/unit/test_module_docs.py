@@ -1,0 +1,82 @@
+"""DOCUMENTATION / EXAMPLES / RETURN of every module parse and agree with its argument spec
+(the checks ansible-test's validate-modules makes about options)."""
+import pytest
+import yaml
+
+from ansible_collections.dumbflix.stack.plugins.doc_fragments.nginx_test import ModuleDocFragment
+from ansible_collections.dumbflix.stack.plugins.modules import nginx_reverse_proxy, nginx_upstream, pm2_app
+
+# module -> the doc fragments it extends and the options they document (ansible.builtin.files
+# documents the file attributes add_file_common_args adds, which are not in ARGUMENT_SPEC)
+FRAGMENTS = {
+    nginx_upstream: ["ansible.builtin.files", "dumbflix.stack.nginx_test"],
+    nginx_reverse_proxy: ["ansible.builtin.files", "dumbflix.stack.nginx_test"],
+    pm2_app: None,
+}
+MODULES = list(FRAGMENTS)
+RETURN_KEYS = {
+    nginx_upstream: {"path", "content", "backup_file", "servers", "nginx_error"},
+    nginx_reverse_proxy: {"path", "link", "content", "backup_file", "server_names", "log_format", "nginx_error"},
+    pm2_app: {"name", "status", "pid", "pids", "spec", "spec_hash", "commands", "reason"},
+}
+
+
+def short_name(module):
+    return module.__name__.rsplit(".", 1)[-1]
+
+
+def documented_options(module):
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    options = dict(doc["options"])
+    if doc.get("extends_documentation_fragment"):
+        options.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+    return options
+
+
+def compare(doc_options, spec, where):
+    assert sorted(doc_options) == sorted(spec), where
+    for name, doc in doc_options.items():
+        arg = spec[name]
+        here = "%s.%s" % (where, name)
+        assert doc.get("type", "str") == arg.get("type", "str"), here
+        assert doc.get("required", False) == arg.get("required", False), here
+        assert doc.get("default") == arg.get("default"), here
+        assert doc.get("choices") == arg.get("choices"), here
+        assert doc.get("elements") == arg.get("elements"), here
+        assert doc.get("description"), here
+        if "suboptions" in doc or "options" in arg:
+            compare(doc["suboptions"], arg["options"], here)
+
+
+@pytest.mark.parametrize("module", MODULES, ids=short_name)
+def test_documentation_matches_argument_spec(module):
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    assert doc["module"] == short_name(module)
+    assert doc.get("extends_documentation_fragment") == FRAGMENTS[module]
+    compare(documented_options(module), module.ARGUMENT_SPEC, doc["module"])
+
+
+def test_a_wrong_default_in_the_docs_is_caught():
+    """The comparison itself sees a difference (so the test above cannot pass on nothing)."""
+    doc = documented_options(pm2_app)
+    doc["instances"] = dict(doc["instances"], default=2)
+    with pytest.raises(AssertionError, match="pm2_app.instances"):
+        compare(doc, pm2_app.ARGUMENT_SPEC, "pm2_app")
+
+
+@pytest.mark.parametrize("module", MODULES, ids=short_name)
+def test_examples_use_only_documented_options(module):
+    fqcn = "dumbflix.stack." + short_name(module)
+    examples = yaml.safe_load(module.EXAMPLES)
+    assert examples
+    documented = set(documented_options(module))
+    for task in examples:
+        assert set(task[fqcn]) <= documented, task["name"]
+
+
+@pytest.mark.parametrize("module", MODULES, ids=short_name)
+def test_return_documents_every_key(module):
+    ret = yaml.safe_load(module.RETURN)
+    assert set(ret) == RETURN_KEYS[module]
+    for name, item in ret.items():
+        assert item["description"] and item["returned"] and item["type"], name
