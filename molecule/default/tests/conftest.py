@@ -6,6 +6,7 @@ Every request in these tests is made from inside the proxy container to its own
 import json
 import os
 import re
+import subprocess
 import time
 import uuid
 
@@ -13,6 +14,7 @@ import pytest
 import testinfra
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+SITE = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "site.yml")
 DOMAIN = "alvin.xyz"
 APP_USER = "dumbflix"
 PM2_NAME = "dumbflix-frontend"
@@ -57,15 +59,44 @@ def request_many(proxy, count, path="/", timeout=5):
     return out.split(), probe
 
 
-def upstreams_for(proxy, probe):
-    """The $upstream_addr of every logged request carrying this probe id."""
+def upstreams_for(proxy, probe, count):
+    """The $upstream_addr of each of the `count` logged requests carrying this probe id.
+
+    Fails unless exactly `count` lines are found, so a caller's assertion over the
+    addresses can never pass on an empty (or short) log read.
+    """
     # nginx writes the log line when the request ends; give it a moment
-    for _ in range(20):
+    lines = []
+    for _ in range(30):
         lines = proxy.run(f"grep -F 'probe={probe}' {ACCESS_LOG}").stdout.splitlines()
-        if lines:
+        if len(lines) >= count:
             break
         time.sleep(0.1)
+    assert len(lines) == count, f"{len(lines)} access log lines for probe {probe}, expected {count}"
     return [UPSTREAM_ADDR.search(line).group(1) for line in lines]
+
+
+def site(*extra_inventories, check=False):
+    """Run playbooks/site.yml as a user would (optionally in check mode); return its output."""
+    args = ["ansible-playbook", SITE, "-i", INVENTORY]
+    for inv in extra_inventories:
+        args += ["-i", inv]
+    if check:
+        args += ["--check", "--diff"]
+    res = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    return res.stdout
+
+
+def recap(output):
+    """{host: {ok: N, changed: N, ...}} from the PLAY RECAP of an ansible-playbook run."""
+    hosts = {}
+    for line in output[output.rindex("PLAY RECAP"):].splitlines()[1:]:
+        match = re.match(r"(\S+)\s+:\s+(.*)", line)
+        if not match:
+            break
+        hosts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
+    return hosts
 
 
 def pm2(app_host, *args):

@@ -14,7 +14,7 @@ def test_upstream_lists_every_app_host_with_its_parameters(proxy, apps):
 def test_requests_are_shared_by_weight(proxy, apps):
     codes, probe = request_many(proxy, 40)
     assert codes == ["200"] * 40
-    served = Counter(upstreams_for(proxy, probe))
+    served = Counter(upstreams_for(proxy, probe, 40))
     a1 = f"{address_of(apps['mol-app1'])}:{PORT}"
     a2 = f"{address_of(apps['mol-app2'])}:{PORT}"
     assert set(served) == {a1, a2}, served

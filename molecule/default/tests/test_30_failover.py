@@ -24,7 +24,7 @@ def test_one_backend_down_every_request_still_succeeds(proxy, apps):
         assert codes == ["200"] * 50
         # every one of them ended on app2
         a2 = f"{address_of(apps['mol-app2'])}:{PORT}"
-        assert all(u.split(", ")[-1] == a2 for u in upstreams_for(proxy, probe))
+        assert all(u.split(", ")[-1] == a2 for u in upstreams_for(proxy, probe, 50))
     finally:
         assert pm2(app1, "start", PM2_NAME).rc == 0
 
