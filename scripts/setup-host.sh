@@ -16,6 +16,9 @@ declare -A want=(
   [nginx]=nginx
   [node]=nodejs
   [npm]=npm
+  # the ssh molecule scenario reaches its hosts over SSH, as on real servers
+  [ssh]=openssh-client
+  [ssh-keygen]=openssh-client
 )
 missing=()
 for cmd in "${!want[@]}"; do
@@ -24,6 +27,7 @@ done
 # the docker CLI may come from elsewhere; the engine is what we need
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "needs root to install ${missing[*]}: run 'sudo make ...' or install them yourself"
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   echo "installing: ${missing[*]}"
   if ! { apt-get update -q >"$cache/apt.log" 2>&1 &&
          DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$cache/apt.log" 2>&1; }; then

@@ -6,6 +6,7 @@ Every request in these tests is made from inside the proxy container to its own
 import json
 import os
 import re
+import shlex
 import subprocess
 import time
 import uuid
@@ -83,7 +84,9 @@ def site(*extra_inventories, check=False):
         args += ["-i", inv]
     if check:
         args += ["--check", "--diff"]
-    res = subprocess.run(args, capture_output=True, text=True, check=False)
+    # molecule forces colour on; the recap and diff are read as plain text
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
+    res = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     return res.stdout
 
@@ -100,8 +103,8 @@ def recap(output):
 
 
 def pm2(app_host, *args):
-    cmd = " ".join(("sudo -u", APP_USER, "-H pm2") + args)
-    return app_host.run(cmd)
+    """pm2 as the app user, as root runs it on a host without sudo (su sets HOME to the user's)."""
+    return app_host.run(f"su -s /bin/sh -c {shlex.quote(' '.join(('pm2',) + args))} {APP_USER}")
 
 
 def pm2_status(app_host):

@@ -31,3 +31,9 @@ def test_pm2_unit_brings_the_app_back(apps, name):
     )
     assert probe.rc == 0
     assert pm2_status(app)[PM2_NAME] == "online"
+
+
+def test_converged_without_sudo(proxy, apps):
+    """prepare.yml removed sudo: the topology above was built over root connections through su."""
+    for name, h in [("mol-proxy1", proxy)] + sorted(apps.items()):
+        assert not h.exists("sudo"), f"{name} still has sudo, so the scenario proves nothing about root-only hosts"
