@@ -19,7 +19,7 @@ def test_check_mode_on_the_converged_topology_reports_no_change():
 def test_check_mode_shows_a_new_weight_as_one_line_and_writes_nothing(proxy, apps):
     before = proxy.file(UPSTREAM_FILE)
     content, mtime = before.content_string, before.mtime
-    out = site(os.path.join(HERE, "reweight-inventory.yml"), check=True)
+    out = site(os.path.join(HERE, "reweight-inventory"), check=True)
     a2 = f"{address_of(apps['mol-app2'])}:{PORT}"
     removed = [line for line in out.splitlines() if line.startswith("-") and not line.startswith("---")]
     added = [line for line in out.splitlines() if line.startswith("+") and not line.startswith("+++")]
