@@ -24,7 +24,8 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 up: lab ## install what is missing, create the lab, deploy the whole task, print how to reach it
-	ansible-playbook playbooks/site.yml -i $(INVENTORY)
+	@scripts/choose-app.sh $(INVENTORY)
+	ansible-playbook playbooks/site.yml -i $(INVENTORY) -e @$(CACHE_DIR)/lab-app.json
 	@lab/print-access.sh $(INVENTORY)
 
 lab: venv deps image ## create (or update) one container per inventory host
@@ -39,6 +40,10 @@ test: venv deps image ## everything CI checks: lint, unit and nginx/pm2 tests, m
 	scripts/stage yamllint yamllint -s . || rc=1; \
 	scripts/stage pytest pytest || rc=1; \
 	scripts/stage build $(MAKE) --no-print-directory build || rc=1; \
+	if [ -n "$${DUMBFLIX_REAL_APP:-}" ]; then \
+	  echo "=== the default scenario deploys the real app from $$DUMBFLIX_REAL_APP"; \
+	  app=$$(scripts/real-app.sh) && export DUMBFLIX_APP_SRC=$$app || rc=1; \
+	fi; \
 	for scenario in $$(ls molecule); do \
 	  scripts/stage molecule-$$scenario molecule test -s $$scenario || rc=1; \
 	done; \

@@ -12,8 +12,10 @@ v = hv.get(proxy, {})
 ports = [p for p in v.get("lab_published_ports", []) if p.endswith(":80")]
 print(v.get("dumbflix_domain", "?"), ports[0].split(":")[1] if ports else "8080")
 ')
+app=$(cat "${CACHE_DIR:-.cache}/lab-app.txt" 2>/dev/null || echo "as the inventory says")
 cat <<TXT
 
+Running: ${app}.
 The site is up: http://${domain}:${port}/ once your machine resolves ${domain} to 127.0.0.1.
   Linux/macOS:  echo '127.0.0.1 ${domain}' | sudo tee -a /etc/hosts
   Windows:      add the line '127.0.0.1 ${domain}' to C:\\Windows\\System32\\drivers\\etc\\hosts (as Administrator)

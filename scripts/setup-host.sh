@@ -19,6 +19,8 @@ declare -A want=(
   # the ssh molecule scenario reaches its hosts over SSH, as on real servers
   [ssh]=openssh-client
   [ssh-keygen]=openssh-client
+  # make up asks whether the app's repository can be reached (git ls-remote)
+  [git]=git
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -23,6 +23,8 @@ PORT = 3000
 ACCESS_LOG = "/var/log/nginx/dumbflix.access.log"
 UPSTREAM_FILE = "/etc/nginx/conf.d/upstream-dumbflix.conf"
 UPSTREAM_ADDR = re.compile(r'upstream_addr="([^"]*)"')
+# the stand-in's "Dumbflix" or the real app's "Dumbflix - <author>"
+TITLE = re.compile(r"<title>Dumbflix( - [^<]+)?</title>")
 
 
 def host(name):
