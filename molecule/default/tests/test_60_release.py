@@ -1,6 +1,8 @@
 """Build mode builds a release once and ships it: every app host serves the same release, only
 the build host (the first of `app`) ever ran npm, no other host holds a source tree or node_modules,
-and the control node caches the archive the hosts were given."""
+and the control node caches the archive the hosts were given. pm2 travels the same way: installed
+with npm on that one host, unpacked from the control node's cache everywhere else, so the hosts
+that only serve have no npm at all."""
 import json
 import os
 import tarfile
@@ -12,6 +14,10 @@ from conftest import APP_USER, PORT, host
 APP_DIR = "/srv/dumbflix-frontend"
 # molecule.yml points dumbflix_release_cache here; prepare.yml empties it before the converge
 CACHE = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "dumbflix-releases")
+# and pm2_cache here
+PM2_CACHE = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "pm2")
+# the role's pinned default
+PM2_VERSION = "7.0.4"
 BUILD_HOST = "mol-app1"
 # test_50_scale.py added it to `app` once, after the converge had cached the release
 JOINED_HOST = "mol-app3"
@@ -33,6 +39,17 @@ def description(h):
 def ran_npm_as_the_app_user(h):
     """npm keeps its cache and logs in the user's ~/.npm: only a build runs npm as the app user."""
     return h.file(f"{h.user(APP_USER).home}/.npm").exists
+
+
+def assert_pm2_without_npm(h, name):
+    """pm2 where npm install --global puts it, at the pinned version, on a host with no npm."""
+    assert h.run("command -v npm").rc != 0, f"{name} has npm: {h.run('command -v npm').stdout}"
+    assert not h.package("npm").is_installed, f"{name} has Debian's npm package"
+    assert h.file("/usr/local/bin/pm2").linked_to == "/usr/local/lib/node_modules/pm2/bin/pm2", name
+    package = json.loads(h.file("/usr/local/lib/node_modules/pm2/package.json").content_string)
+    assert package["version"] == PM2_VERSION, (name, package["version"])
+    # the daemon the app runs under is that pm2
+    assert f"PM2 v{PM2_VERSION}: God Daemon" in h.check_output(f"ps -u {APP_USER} -o args="), name
 
 
 def assert_no_build_left(h, name):
@@ -73,6 +90,19 @@ def test_only_the_build_host_ever_built(apps):
         assert_no_build_left(h, name)
 
 
+def test_only_the_build_host_has_npm_and_pm2_was_installed_once(apps):
+    # the build host needs npm for npm ci and npm run build, and installed pm2 with it
+    assert apps[BUILD_HOST].package("npm").is_installed
+    for name, h in apps.items():
+        if name != BUILD_HOST:
+            assert_pm2_without_npm(h, name)
+    archive = os.path.join(PM2_CACHE, f"pm2-{PM2_VERSION}.tar.gz")
+    assert os.path.isfile(archive), f"{archive} is missing"
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+    assert "pm2/package.json" in names and "pm2/bin/pm2" in names, names[:20]
+
+
 def test_the_control_node_caches_the_release_archive(apps):
     rid = release_id(apps[BUILD_HOST])
     archive = os.path.join(CACHE, f"{rid}.tar.gz")
@@ -94,3 +124,4 @@ def test_a_backend_that_joined_later_got_the_release_without_building(apps):
     assert description(joined)["built_on"] == BUILD_HOST
     assert not ran_npm_as_the_app_user(joined), f"{JOINED_HOST} ran npm as {APP_USER}: it built"
     assert_no_build_left(joined, JOINED_HOST)
+    assert_pm2_without_npm(joined, JOINED_HOST)
