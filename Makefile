@@ -80,5 +80,9 @@ unit: venv
 build: venv ## build the collection tarball and install it into a scratch path to prove FQCNs resolve
 	@scripts/check-build.sh
 
+.PHONY: proof
+proof: venv deps ## screenshot the site in a browser: all up, one app down, all down (502), all back
+	@scripts/proof.py -i $(INVENTORY)
+
 clean: down ## remove the lab and every local artefact (.venv, .ansible, .cache)
 	rm -rf $(VENV) .ansible $(CACHE_DIR) *.tar.gz

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the lab and the tests need on this machine and starts the Docker
+# Installs what the lab, the tests and make proof need on this machine and starts the Docker
 # engine. Safe to re-run: it only installs what is missing and only starts dockerd
 # when `docker info` does not answer. Any failure ends with one line saying what
 # failed and what to do.
@@ -21,10 +21,20 @@ declare -A want=(
   [ssh-keygen]=openssh-client
   # make up asks whether the app's repository can be reached (git ls-remote)
   [git]=git
+  # make proof screenshots the site with a headless browser
+  [chromium]=chromium
+)
+# file -> Debian package that provides it
+declare -A want_files=(
+  # make proof: chromium draws text with whatever fonts are installed, and pulls in none itself
+  [/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf]=fonts-dejavu-core
 )
 missing=()
 for cmd in "${!want[@]}"; do
   PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || missing+=("${want[$cmd]}")
+done
+for file in "${!want_files[@]}"; do
+  [ -e "$file" ] || missing+=("${want_files[$file]}")
 done
 # the docker CLI may come from elsewhere; the engine is what we need
 if [ ${#missing[@]} -gt 0 ]; then
