@@ -23,6 +23,8 @@ declare -A want=(
   [git]=git
   # make proof screenshots the site with a headless browser
   [chromium]=chromium
+  # make bench measures the proxy with wrk
+  [wrk]=wrk
 )
 # file -> Debian package that provides it
 declare -A want_files=(
