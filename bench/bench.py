@@ -24,6 +24,7 @@ Traffic goes only to the lab's own containers.
 import argparse
 import concurrent.futures
 import contextlib
+import functools
 import json
 import os
 import re
@@ -130,32 +131,29 @@ class Lab:
     def proxy_url(self, path="/"):
         return f"http://{self.addresses[self.proxy]}{path}"
 
-    def status(self, host_addr, port, path="/", host_header=None, timeout=5):
+    def get(self, host_addr, port, path="/", timeout=5):
+        """One GET with the site's Host header: (status, body), or (None, "") when nothing answers."""
         conn = http.client.HTTPConnection(host_addr, port, timeout=timeout)
         try:
-            conn.request("GET", path, headers={"Host": host_header or self.domain})
+            conn.request("GET", path, headers={"Host": self.domain})
             resp = conn.getresponse()
-            resp.read()
-            return resp.status
+            return resp.status, resp.read().decode("utf-8", "replace")
         except OSError:
-            return None
+            return None, ""
         finally:
             conn.close()
 
     def title(self):
         """What the proxy serves, by the page's <title> (the real app's names its author)."""
-        conn = http.client.HTTPConnection(self.addresses[self.proxy], 80, timeout=5)
-        conn.request("GET", "/", headers={"Host": self.domain})
-        m = re.search(r"<title>([^<]*)</title>", conn.getresponse().read().decode("utf-8", "replace"))
-        conn.close()
+        m = re.search(r"<title>([^<]*)</title>", self.get(self.addresses[self.proxy], 80)[1])
         return f"the page titled {m.group(1)!r}" if m else "a page without a title"
 
     def check_up(self):
-        code = self.status(self.addresses[self.proxy], 80)
+        code = self.get(self.addresses[self.proxy], 80)[0]
         if code != 200:
             raise SystemExit(f"bench: the lab's proxy answers {code} for http://{self.domain}/: run `make up` first")
         for h in self.apps:
-            if self.status(self.addresses[h], self.port) != 200:
+            if self.get(self.addresses[h], self.port)[0] != 200:
                 raise SystemExit(f"bench: app host {h} does not answer on port {self.port}: run `make up` first")
 
     def saved_files(self):
@@ -193,6 +191,7 @@ class Lab:
 
 # --------------------------------------------------------------------------- 1. proxy overhead
 
+@functools.lru_cache(maxsize=None)
 def lb_defaults():
     """The load_balancer role's defaults, read from the role so the bench never drifts from them."""
     import yaml  # PyYAML comes with Ansible

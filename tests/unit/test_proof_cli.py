@@ -19,6 +19,13 @@ def inventory(tmp_path, hosts_yml):
     return str(tmp_path / "hosts.yml")
 
 
+def refused(tmp_path, hosts_yml, *args):
+    """Run the proof on this inventory; it must refuse (exit 1). Returns what it said."""
+    res = run("-i", inventory(tmp_path, hosts_yml), *args)
+    assert res.returncode == 1
+    return res.stderr
+
+
 def test_missing_inventory_is_refused():
     res = run("-i", "/nonexistent/inventory")
     assert res.returncode == 2
@@ -46,52 +53,44 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
 
 @NEEDS_CHROMIUM
 def test_one_app_host_is_refused(tmp_path):
-    inv = inventory(tmp_path, """
+    stderr = refused(tmp_path, """
 all:
   vars: {dumbflix_domain: alvin.xyz}
   children:
     proxy: {hosts: {p1: {}}}
     app: {hosts: {a1: {}}}
-""")
-    res = run("-i", inv, "--connect", "127.0.0.1:9")
-    assert res.returncode == 1
-    assert "group 'app' of" in res.stderr and "has one host (a1)" in res.stderr
+""", "--connect", "127.0.0.1:9")
+    assert "group 'app' of" in stderr and "has one host (a1)" in stderr
 
 
 @NEEDS_CHROMIUM
 def test_inventory_without_proxy_is_refused(tmp_path):
-    inv = inventory(tmp_path, "all:\n  children:\n    app: {hosts: {a1: {}, a2: {}}}\n")
-    res = run("-i", inv, "--connect", "127.0.0.1:9")
-    assert res.returncode == 1
-    assert "needs a host in group 'proxy' and one in group 'app'" in res.stderr
+    stderr = refused(tmp_path, "all:\n  children:\n    app: {hosts: {a1: {}, a2: {}}}\n", "--connect", "127.0.0.1:9")
+    assert "needs a host in group 'proxy' and one in group 'app'" in stderr
 
 
 @NEEDS_CHROMIUM
 def test_bad_domain_is_refused(tmp_path):
-    inv = inventory(tmp_path, """
+    stderr = refused(tmp_path, """
 all:
   vars: {dumbflix_domain: "alvin.xyz; evil"}
   children:
     proxy: {hosts: {p1: {}}}
     app: {hosts: {a1: {}, a2: {}}}
-""")
-    res = run("-i", inv, "--connect", "127.0.0.1:9")
-    assert res.returncode == 1
-    assert "dumbflix_domain is 'alvin.xyz; evil', not a domain" in res.stderr
+""", "--connect", "127.0.0.1:9")
+    assert "dumbflix_domain is 'alvin.xyz; evil', not a domain" in stderr
 
 
 @NEEDS_CHROMIUM
 def test_no_published_port_and_no_connect_is_refused(tmp_path):
-    inv = inventory(tmp_path, """
+    stderr = refused(tmp_path, """
 all:
   vars: {dumbflix_domain: alvin.xyz}
   children:
     proxy: {hosts: {p1: {}}}
     app: {hosts: {a1: {}, a2: {}}}
 """)
-    res = run("-i", inv)
-    assert res.returncode == 1
-    assert "publishes no port 80 (lab_published_ports): pass --connect HOST:PORT" in res.stderr
+    assert "publishes no port 80 (lab_published_ports): pass --connect HOST:PORT" in stderr
 
 
 @NEEDS_CHROMIUM
