@@ -22,7 +22,6 @@ Traffic goes only to the lab's own containers.
 """
 
 import argparse
-import concurrent.futures
 import contextlib
 import functools
 import json
@@ -33,13 +32,14 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
-import uuid
 import http.client
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# load.py beside this file: the request generator the rolling-deploy tests share
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from load import Load  # noqa: E402  pylint: disable=wrong-import-position
 RESULTS = os.path.join(ROOT, "bench", "results")
 UPSTREAM_FILE = "/etc/nginx/conf.d/upstream-{name}.conf"
 SITE_FILE = "/etc/nginx/sites-available/{name}"
@@ -335,48 +335,6 @@ def overhead(lab, rounds, seconds, levels):
 # --------------------------------------------------------------------------- 2. failover under load
 
 
-class Load:
-    """A constant request rate through the proxy, each request on its own connection (as
-    browsers opening a page), tagged so the proxy's access log says which backend served it."""
-
-    def __init__(self, lab, rate, timeout):
-        self.lab, self.rate, self.timeout = lab, rate, timeout
-        self.tag = uuid.uuid4().hex[:12]
-        self.samples = []  # (sent at, seconds, status or None, error)
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=int(rate * (timeout + 2)) + 8)
-        self.t0 = None
-
-    def one(self, i, sent):
-        status, error = None, ""
-        try:
-            conn = http.client.HTTPConnection(self.lab.addresses[self.lab.proxy], 80, timeout=self.timeout)
-            conn.request("GET", f"/?bench={self.tag}&i={i}", headers={"Host": self.lab.domain})
-            resp = conn.getresponse()
-            resp.read()
-            status = resp.status
-            conn.close()
-        except OSError as exc:
-            error = type(exc).__name__
-        with self.lock:
-            self.samples.append((sent - self.t0, time.monotonic() - sent, status, error, i))
-
-    def run(self):
-        self.t0 = time.monotonic()
-        i = 0
-        while not self.stop.is_set():
-            due = self.t0 + i / self.rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            self.pool.submit(self.one, i, time.monotonic())
-            i += 1
-
-    def now(self):
-        return time.monotonic() - self.t0
-
-
 def served_by(lab, tag):
     """Request index -> backend address, from the proxy's access log."""
     out = lab.sh(lab.proxy, f"grep -F 'bench={tag}' {ACCESS_LOG.format(name=lab.site)} || true").stdout
@@ -397,31 +355,26 @@ def failover(lab, rate, phase_seconds, read_timeouts):
         log(f"failover with {label}: {rate} req/s, victim {victim}")
         with lab.config_restored():
             lab.apply(site=collection_site(lab, read_timeout=read_timeout))
-            load = Load(lab, rate, timeout=90)
-            thread = threading.Thread(target=load.run, daemon=True)
-            thread.start()
-            phases = []
+            with Load(lab.addresses[lab.proxy], lab.domain, rate, timeout=90) as load:
+                phases = []
 
-            def phase(name, action=None):
-                if action:
-                    action()
-                phases.append((name, load.now()))
-                log(f"  phase: {name}")
-                time.sleep(phase_seconds)
+                def phase(name, action=None):
+                    if action:
+                        action()
+                    phases.append((name, load.now()))
+                    log(f"  phase: {name}")
+                    time.sleep(phase_seconds)
 
-            try:
-                phase("all up")
-                phase("app stopped", lambda: lab.pm2(victim, "stop", APP_NAME))
-                phase("app back", lambda: lab.pm2(victim, "start", APP_NAME))
-                phase("host frozen", lambda: run(["docker", "pause", lab.container(victim)]))
-                phase("host thawed", lambda: run(["docker", "unpause", lab.container(victim)]))
-            finally:
-                run(["docker", "unpause", lab.container(victim)], check=False)
-                lab.pm2(victim, "start", APP_NAME)
-                load.stop.set()
-                thread.join()
-                log("  waiting for the requests in flight")
-                load.pool.shutdown(wait=True)
+                try:
+                    phase("all up")
+                    phase("app stopped", lambda: lab.pm2(victim, "stop", APP_NAME))
+                    phase("app back", lambda: lab.pm2(victim, "start", APP_NAME))
+                    phase("host frozen", lambda: run(["docker", "pause", lab.container(victim)]))
+                    phase("host thawed", lambda: run(["docker", "unpause", lab.container(victim)]))
+                finally:
+                    run(["docker", "unpause", lab.container(victim)], check=False)
+                    lab.pm2(victim, "start", APP_NAME)
+                    log("  waiting for the requests in flight")
             end = load.now()
             by = served_by(lab, load.tag)
         runs[label] = analyse_failover(lab, victim, load.samples, phases, end, by)
@@ -474,8 +427,10 @@ def converge(lab, sizes, app_src):
         hosts = {
             "all": {
                 "children": {
-                    "proxy": {"hosts": {"proxy1": None}},
-                    "app": {"hosts": {f"app{i}": None for i in range(1, n + 1)}},
+                    # plain container names: a templated ansible_host breaks delegation
+                    # (inventory/lab/lab-containers.yml says why)
+                    "proxy": {"hosts": {"proxy1": {"ansible_host": f"{name}-proxy1"}}},
+                    "app": {"hosts": {f"app{i}": {"ansible_host": f"{name}-app{i}"} for i in range(1, n + 1)}},
                 }
             }
         }
@@ -488,7 +443,6 @@ def converge(lab, sizes, app_src):
                     "lab_image": "dumbflix-lab-base:trixie",
                     "lab_published_ports": [],
                     "ansible_connection": "community.docker.docker",
-                    "ansible_host": "{{ lab_name }}-{{ inventory_hostname }}",
                     "ansible_user": "root",
                     "dumbflix_domain": lab.domain,
                     # a cold run means no cached release or pm2 either

@@ -15,6 +15,8 @@ They know no role's variable names: the caller passes them in.
   modules will check it; errors name the variable the caller maps each option to.
 - ``lb_domain``: one literal host name (the site's domain).
 - ``lb_hosts_line``: the ``/etc/hosts`` line for the proxy.
+- ``lb_drain``: a checked server list with some app hosts marked ``down``
+  (the rolling deploy drains a batch of backends this way).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -254,6 +256,32 @@ def lb_hosts_line(address, domain, host=None, variable="lb_hosts_address"):
     return "%s %s" % (normalized, lb_domain(domain, host=host))
 
 
+def lb_drain(servers, backend_hosts, drained, variable="dumbflix_rollout"):
+    """Return ``servers`` with the servers of the app hosts in ``drained`` marked ``down``.
+
+    ``servers`` and ``backend_hosts`` come from one ``lb_servers`` run, in the same
+    order (the upstream's servers are the app group's hosts in inventory order).  A
+    drained host that is not a backend is refused: the upstream would not change and
+    the host would be switched while still taking requests.
+    """
+    servers = _plain(servers)
+    hosts = list(backend_hosts or [])
+    if not isinstance(servers, list) or len(servers) != len(hosts):
+        raise AnsibleFilterError(
+            "%s: the upstream has %s servers for %d app hosts (%s); converge the load balancer again"
+            % (variable, len(servers) if isinstance(servers, list) else repr(servers), len(hosts), ", ".join(hosts))
+        )
+    drained = list(drained or [])
+    strangers = [h for h in drained if h not in hosts]
+    if strangers:
+        raise AnsibleFilterError(
+            "host %s: %s: is not a backend of this upstream (its servers are the hosts %s); "
+            "converge the load balancer with it in the app group first"
+            % (strangers[0], variable, ", ".join(hosts))
+        )
+    return [dict(server, down=True) if host in drained else server for host, server in zip(hosts, servers)]
+
+
 class FilterModule(object):
     """dumbflix.stack load balancer filters."""
 
@@ -264,4 +292,5 @@ class FilterModule(object):
             "lb_site": lb_site,
             "lb_domain": lb_domain,
             "lb_hosts_line": lb_hosts_line,
+            "lb_drain": lb_drain,
         }

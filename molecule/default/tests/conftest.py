@@ -79,16 +79,23 @@ def upstreams_for(proxy, probe, count):
     return [UPSTREAM_ADDR.search(line).group(1) for line in lines]
 
 
-def site(*extra_inventories, check=False):
-    """Run playbooks/site.yml as a user would (optionally in check mode); return its output."""
+def run_site(*extra_inventories, extra_vars=None, check=False):
+    """Run playbooks/site.yml as a user would; return the finished process (output as text)."""
     args = ["ansible-playbook", SITE, "-i", INVENTORY]
     for inv in extra_inventories:
         args += ["-i", inv]
+    if extra_vars:
+        args += ["-e", json.dumps(extra_vars)]
     if check:
         args += ["--check", "--diff"]
     # molecule forces colour on; the recap and diff are read as plain text
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
-    res = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
+    return subprocess.run(args, capture_output=True, text=True, check=False, env=env)
+
+
+def site(*extra_inventories, extra_vars=None, check=False):
+    """Run playbooks/site.yml (optionally in check mode), require success; return its output."""
+    res = run_site(*extra_inventories, extra_vars=extra_vars, check=check)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     return res.stdout
 

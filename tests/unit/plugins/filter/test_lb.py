@@ -16,7 +16,11 @@ from hypothesis import strategies as st
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.dumbflix.stack.plugins.filter import lb
-from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_upstream_conf import MAX_WEIGHT, render_upstream
+from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_upstream_conf import (
+    MAX_WEIGHT,
+    normalize_upstream,
+    render_upstream,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -393,3 +397,36 @@ def test_through_ansible_playbook(tmp_path):
     proc = run_playbook(tmp_path, INVENTORY % "abc", [task])
     assert proc.returncode != 0
     assert "host app2: lb_backend.fail_timeout: 'abc' is not an nginx time" in proc.stdout
+
+
+# lb_drain: the rolling deploy's view of the upstream
+
+
+def _two_servers():
+    return [
+        {"address": "10.0.0.1", "port": 3000, "weight": 3, "down": False},
+        {"address": "10.0.0.2", "port": 3000, "weight": 1, "down": False},
+    ]
+
+
+def test_drain_marks_only_the_batch_down_and_keeps_every_other_parameter():
+    out = lb.lb_drain(_two_servers(), ["app1", "app2"], ["app2"])
+    assert out[0] == _two_servers()[0]
+    assert out[1] == dict(_two_servers()[1], down=True)
+    rendered = render_upstream(normalize_upstream({"name": "dumbflix", "servers": out}))
+    assert "server 10.0.0.2:3000 weight=1 down;" in rendered
+    assert "server 10.0.0.1:3000 weight=3;" in rendered
+
+
+def test_drain_of_nobody_is_the_upstream_itself():
+    assert lb.lb_drain(_two_servers(), ["app1", "app2"], []) == _two_servers()
+
+
+def test_drain_of_a_host_outside_the_upstream_names_it():
+    with pytest.raises(AnsibleFilterError, match=r"host app3: dumbflix_rollout: is not a backend of this upstream"):
+        lb.lb_drain(_two_servers(), ["app1", "app2"], ["app3"])
+
+
+def test_drain_refuses_a_server_list_that_does_not_match_the_hosts():
+    with pytest.raises(AnsibleFilterError, match=r"the upstream has 2 servers for 3 app hosts"):
+        lb.lb_drain(_two_servers(), ["app1", "app2", "app3"], ["app1"])
