@@ -32,6 +32,7 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_grammar impor
 from ansible_collections.dumbflix.stack.plugins.module_utils.values import (
     NOT_SET,
     item_field,
+    parse_port,
     with_defaults,
 )
 
@@ -65,7 +66,9 @@ SITE_OPTIONS = dict(
     tls_certificate_key=dict(type="str", no_log=False),
     tls_listen=dict(type="list", elements="raw", default=[443]),
     tls_redirect=dict(type="bool", default=True),
+    tls_redirect_port=dict(type="int"),
     hsts=dict(type="bool", default=False),
+    hsts_max_age=dict(type="int", default=31536000),
     http2=dict(type="bool", default=False),
     security_headers=dict(type="bool", default=True),
 )
@@ -151,6 +154,12 @@ def normalize_reverse_proxy(options):
         if result[key] and not tls:
             raise NginxConfigError(key, True, "needs TLS; set tls_certificate and tls_certificate_key")
     result["tls_redirect"] = result["tls_redirect"] and tls and bool(listen)
+    # the port a browser is sent to can differ from the one nginx listens on (a published or forwarded port)
+    redirect_port = opts["tls_redirect_port"]
+    if redirect_port is None and result["tls_redirect"]:
+        redirect_port = result["tls_listen"][0].rsplit(":", 1)[-1]
+    result["tls_redirect_port"] = parse_port(redirect_port, "tls_redirect_port", NginxConfigError) if result["tls_redirect"] else None
+    result["hsts_max_age"] = validate_int(opts["hsts_max_age"], "hsts_max_age", 0, MAX_INT32)
     for key in ("connect_timeout", "read_timeout", "send_timeout"):
         result[key] = validate_time(opts[key], key, allow_zero=False)
     conditions = opts["next_upstream"]
@@ -233,7 +242,7 @@ def _proxy(site, upgrade_var):
             Directive("add_header", "Referrer-Policy", "strict-origin-when-cross-origin", "always"),
         ]
     if site["tls"] and site["hsts"]:
-        body.append(Directive("add_header", "Strict-Transport-Security", "max-age=31536000", "always"))
+        body.append(Directive("add_header", "Strict-Transport-Security", "max-age=%d" % site["hsts_max_age"], "always"))
     return body + [_location(site, upgrade_var)]
 
 
@@ -280,8 +289,8 @@ def render_reverse_proxy(normalized, nginx_version=None):
               for address in normalized["tls_listen"]]
     proxy = _tls(normalized, http2_directive) + _proxy(normalized, upgrade_var)
     if normalized["tls_redirect"]:
-        target_port = normalized["tls_listen"][0].rsplit(":", 1)[-1]
-        target = "https://$host%s$request_uri" % ("" if target_port == "443" else ":" + target_port)
+        target_port = normalized["tls_redirect_port"]
+        target = "https://$host%s$request_uri" % ("" if target_port == 443 else ":%d" % target_port)
         nodes.append(Block("server", body=plain + common + [Directive("return", "301", target)]))
         nodes.append(Block("server", body=secure + common + proxy))
     else:

@@ -128,10 +128,22 @@ options:
         proxying.
     type: bool
     default: true
+  tls_redirect_port:
+    description:
+      - The HTTPS port that redirect sends browsers to, when it is not the port nginx listens on (a port published by
+        Docker or forwarded by a router, such as C(8443) for C(tls_listen=[443])).
+      - Defaults to the port of the first O(tls_listen); C(443) is left out of the URL.
+    type: int
   hsts:
-    description: Send C(Strict-Transport-Security max-age=31536000) on HTTPS responses. Needs TLS.
+    description: Send C(Strict-Transport-Security max-age=HSTS_MAX_AGE) on HTTPS responses. Needs TLS.
     type: bool
     default: false
+  hsts_max_age:
+    description:
+      - Seconds browsers remember to use only HTTPS for the site once they saw the header (O(hsts)), 0 to 2147483647.
+      - Start low (C(300)) while trying HTTPS out; a year (the default) once it works, because browsers keep it.
+    type: int
+    default: 31536000
   http2:
     description:
       - Enable HTTP/2 on the TLS ports. Needs TLS. Uses C(http2 on;) on nginx 1.25.1 and later (detected with C(nginx -v)),
