@@ -156,6 +156,20 @@ options:
         C(Referrer-Policy strict-origin-when-cross-origin) on every response.
     type: bool
     default: true
+  rate_limit:
+    description:
+      - Requests per client address (C($binary_remote_addr)) the site passes on, an nginx rate such as V(10r/s) or
+        V(300r/m); more are answered C(429 Too Many Requests). Unset means no limit.
+      - Rendered as C(limit_req_zone ... zone=NAME_req:1m) (the state of about 16 000 addresses) in the site's file
+        and C(limit_req) with C(limit_req_status 429) in its C(location /).
+      - Behind another proxy or a NAT every client shares one address; size the rate for that.
+    type: str
+  rate_limit_burst:
+    description:
+      - Requests a client may send above O(rate_limit) at once, served without delay (C(nodelay)), for example a
+        page load's HTML and assets. 0 to 100000; needs O(rate_limit).
+    type: int
+    default: 0
   enabled:
     description:
       - How the site is switched on.
