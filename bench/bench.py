@@ -11,6 +11,10 @@
              waits for traffic.
 3. converge  cold and warm site.yml on fresh labs of 2, 4 and 8 app hosts.
 
+With TLS on in the lab (dumbflix_tls), the converged site answers HTTP with a redirect, so every
+proxy variant is measured over HTTPS on 443 with the converged certificate: (c), (d) and the knobs
+get the same TLS settings, and (a) stays the app's plain HTTP, so (d)/(a) includes TLS's cost.
+
 Every configuration is applied through the collection's own modules
 (dumbflix.stack.nginx_upstream / nginx_reverse_proxy) and nginx -t; the proxy's files are
 restored byte for byte at the end, whatever happens. These machines are shared and
@@ -35,6 +39,7 @@ import sys
 import time
 import urllib.parse
 import http.client
+import ssl
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # load.py beside this file: the request generator the rolling-deploy tests share
@@ -82,6 +87,35 @@ class Lab:
         self.port = int(pv.get("dumbflix_port", 3000))
         self.addresses = {h: self.address(h) for h in [self.proxy] + self.apps}
         self.backend_params = {h: hostvars.get(h, {}).get("lb_backend", {}) for h in self.apps}
+        # a bare `off` in YAML is false
+        self.dumbflix_tls = pv.get("dumbflix_tls") or "off"
+        self.tls = self.converged_tls()
+
+    def converged_tls(self):
+        """The certificate and key of the converged site, or None when it serves plain HTTP."""
+        text = self.sh(self.proxy, f"cat {SITE_FILE.format(name=self.site)}", check=False).stdout
+        found = dict(re.findall(r"^\s*(ssl_certificate|ssl_certificate_key)\s+(\S+);", text, re.M))
+        if "ssl_certificate" not in found:
+            return None
+        return {"tls_certificate": found["ssl_certificate"], "tls_certificate_key": found["ssl_certificate_key"]}
+
+    @property
+    def proxy_port(self):
+        return 443 if self.tls else 80
+
+    def connection(self, address, port, timeout, tls=False):
+        if not tls:
+            return http.client.HTTPConnection(address, port, timeout=timeout)
+        return http.client.HTTPSConnection(address, port, timeout=timeout, context=self.tls_context)
+
+    @functools.cached_property
+    def tls_context(self):
+        """One client context for every request: making one per request (loading the CA store each time) costs
+        the load generator more CPU than the proxy's handshake. The lab's certificate is self-signed and the bench
+        speaks to an address, so nothing is verified: what is measured is the proxy's work."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        return context
 
     def container(self, host):
         return f"{self.lab_name}-{host}"
@@ -129,11 +163,11 @@ class Lab:
         time.sleep(1.5)
 
     def proxy_url(self, path="/"):
-        return f"http://{self.addresses[self.proxy]}{path}"
+        return f"{'https' if self.tls else 'http'}://{self.addresses[self.proxy]}{path}"
 
-    def get(self, host_addr, port, path="/", timeout=5):
+    def get(self, host_addr, port, path="/", timeout=5, tls=False):
         """One GET with the site's Host header: (status, body), or (None, "") when nothing answers."""
-        conn = http.client.HTTPConnection(host_addr, port, timeout=timeout)
+        conn = self.connection(host_addr, port, timeout, tls)
         try:
             conn.request("GET", path, headers={"Host": self.domain})
             resp = conn.getresponse()
@@ -145,13 +179,14 @@ class Lab:
 
     def title(self):
         """What the proxy serves, by the page's <title> (the real app's names its author)."""
-        m = re.search(r"<title>([^<]*)</title>", self.get(self.addresses[self.proxy], 80)[1])
+        m = re.search(r"<title>([^<]*)</title>", self.get(self.addresses[self.proxy], self.proxy_port, tls=bool(self.tls))[1])
         return f"the page titled {m.group(1)!r}" if m else "a page without a title"
 
     def check_up(self):
-        code = self.get(self.addresses[self.proxy], 80)[0]
+        code = self.get(self.addresses[self.proxy], self.proxy_port, tls=bool(self.tls))[0]
         if code != 200:
-            raise SystemExit(f"bench: the lab's proxy answers {code} for http://{self.domain}/: run `make up` first")
+            raise SystemExit(f"bench: the lab's proxy answers {code} for {self.proxy_url()} (Host {self.domain}): "
+                             "run `make up` first")
         for h in self.apps:
             if self.get(self.addresses[h], self.port)[0] != 200:
                 raise SystemExit(f"bench: app host {h} does not answer on port {self.port}: run `make up` first")
@@ -218,6 +253,8 @@ def collection_site(lab, **over):
         "read_timeout": d["lb_read_timeout"],
         "enabled": "sites",
     }
+    if lab.tls:
+        args.update(lab.tls, http2=d["lb_http2"])
     args.update(over)
     return args
 
@@ -236,6 +273,8 @@ def naive_variant(lab):
             "websocket": False,
             "security_headers": False,
             "enabled": "sites",
+            # the task's config has no TLS; with the lab on HTTPS it gets the certificate and nothing else
+            **(lab.tls or {}),
         },
     )
 
@@ -355,7 +394,8 @@ def failover(lab, rate, phase_seconds, read_timeouts):
         log(f"failover with {label}: {rate} req/s, victim {victim}")
         with lab.config_restored():
             lab.apply(site=collection_site(lab, read_timeout=read_timeout))
-            with Load(lab.addresses[lab.proxy], lab.domain, rate, timeout=90) as load:
+            with Load(lab.addresses[lab.proxy], lab.domain, rate, timeout=90, port=lab.proxy_port,
+                      tls_context=lab.tls_context if lab.tls else None) as load:
                 phases = []
 
                 def phase(name, action=None):
@@ -445,6 +485,8 @@ def converge(lab, sizes, app_src):
                     "ansible_connection": "community.docker.docker",
                     "ansible_user": "root",
                     "dumbflix_domain": lab.domain,
+                    # as the lab converges: a certificate made on the proxy is part of a cold run
+                    "dumbflix_tls": lab.dumbflix_tls,
                     # a cold run means no cached release or pm2 either
                     "dumbflix_release_cache": os.path.join(caches, "releases"),
                     "pm2_cache": os.path.join(caches, "pm2"),
@@ -501,6 +543,12 @@ def report(data):
     if "overhead" in data:
         o = data["overhead"]
         lines += ["## 1. Proxy overhead", "", f"wrk on this machine, {o['rounds']} rounds of {o['seconds']} s per cell; each request is a GET / of the app's index.html.", ""]
+        if meta.get("proxy_scheme") == "https":
+            lines += [
+                "The lab serves HTTPS (`dumbflix_tls`): every proxy variant, (b)–(d) and the knobs, is measured over TLS on 443",
+                "(wrk keeps its connections, so one handshake each), (a) is the app's plain HTTP: (d)/(a) includes TLS's cost.",
+                "",
+            ]
         lines += [
             "*TIME_WAIT* is the proxy's sockets in TIME_WAIT right after the cell: connections to the backend it closed",
             "instead of keeping. They live 60 s, so a cell also counts what the cells just before it left; tens of",
@@ -544,6 +592,8 @@ def report(data):
     if "failover" in data:
         f = data["failover"]
         lines += ["## 2. Failover under load", "", f"{f['rate']} requests/s, each on a new connection, {f['phase_seconds']} s per phase; the victim is `{f['victim']}`.", ""]
+        if meta.get("proxy_scheme") == "https":
+            lines += ["Over HTTPS: each request's new connection includes a TLS handshake with the proxy.", ""]
         for label, r in f["runs"].items():
             lines += [f"### {label}", "", "| phase | requests | failed | p50 ms | p99 ms | max ms | victim serves again after |", "| --- | --- | --- | --- | --- | --- | --- |"]
             for p in r["phases"]:
@@ -679,6 +729,7 @@ def main():
             "machine": f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}",
             "inventory": os.path.relpath(args.inventory, ROOT),
             "app": app,
+            "proxy_scheme": "https" if lab.tls else "http",
         }
     }
     started = time.monotonic()

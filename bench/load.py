@@ -15,7 +15,7 @@ import uuid
 
 class Load:
     """GET /?<tag_param>=<tag>&i=<n> at ``rate`` requests/s against ``address``:``port``
-    with ``Host: domain``, each on a new connection (as browsers opening a page), until
+    (over TLS with ``tls_context``) with ``Host: domain``, each on a new connection (as browsers opening a page), until
     stopped. ``samples`` holds (sent at, seconds, status or None, error, n); the tag lets
     the proxy's access log say which backend served which request.
 
@@ -23,8 +23,8 @@ class Load:
     the requests in flight.
     """
 
-    def __init__(self, address, domain, rate, timeout, port=80, tag_param="bench"):
-        self.address, self.domain, self.port = address, domain, port
+    def __init__(self, address, domain, rate, timeout, port=80, tag_param="bench", tls_context=None):
+        self.address, self.domain, self.port, self.tls_context = address, domain, port, tls_context
         self.rate, self.timeout, self.tag_param = rate, timeout, tag_param
         self.tag = uuid.uuid4().hex[:12]
         self.samples = []
@@ -37,7 +37,12 @@ class Load:
     def one(self, i, sent):
         status, error = None, ""
         try:
-            conn = http.client.HTTPConnection(self.address, self.port, timeout=self.timeout)
+            if self.tls_context is None:
+                conn = http.client.HTTPConnection(self.address, self.port, timeout=self.timeout)
+            else:
+                # one context for every request: loading the CA store per request would make the
+                # load generator, not the proxy, the bottleneck
+                conn = http.client.HTTPSConnection(self.address, self.port, timeout=self.timeout, context=self.tls_context)
             conn.request("GET", f"/?{self.tag_param}={self.tag}&i={i}", headers={"Host": self.domain})
             resp = conn.getresponse()
             resp.read()

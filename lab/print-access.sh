@@ -3,17 +3,23 @@
 # Usage: lab/print-access.sh INVENTORY
 set -uo pipefail
 inventory=${1:-inventory/lab}
-read -r domain port < <(ansible-inventory -i "$inventory" --list 2>/dev/null | python3 -c '
+read -r domain port tls_port tls container < <(ansible-inventory -i "$inventory" --list 2>/dev/null | python3 -c '
 import json, sys
 inv = json.load(sys.stdin)
 hv = inv.get("_meta", {}).get("hostvars", {})
 proxy = (inv.get("proxy", {}).get("hosts") or [None])[0]
 v = hv.get(proxy, {})
-ports = [p for p in v.get("lab_published_ports", []) if p.endswith(":80")]
-print(v.get("dumbflix_domain", "?"), ports[0].split(":")[1] if ports else "8080")
+def published(target, default):
+    ports = [str(p) for p in v.get("lab_published_ports", []) if str(p).endswith(":" + target)]
+    return ports[0].split(":")[-2] if ports else default
+tls = v.get("dumbflix_tls", "off")
+print(v.get("dumbflix_domain", "?"), published("80", "8080"), published("443", "8443"),
+      "off" if tls is False else tls, "%s-%s" % (v.get("lab_name", "dumbflix-lab"), proxy))
 ')
 app=$(cat "${CACHE_DIR:-.cache}/lab-app.txt" 2>/dev/null || echo "as the inventory says")
-cat <<TXT
+
+if [ "$tls" = off ]; then
+  cat <<TXT
 
 Running: ${app}.
 The site is up: http://${domain}:${port}/ once your machine resolves ${domain} to 127.0.0.1.
@@ -23,11 +29,53 @@ The site is up: http://${domain}:${port}/ once your machine resolves ${domain} t
 
 Proof (curl -H 'Host: ${domain}' http://127.0.0.1:${port}/):
 TXT
-out=$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{time_total}' -H "Host: ${domain}" "http://127.0.0.1:${port}/" 2>&1)
-code=${out%% *}
-if [ "$code" = 200 ]; then
-  echo "  HTTP 200 in ${out#* }s"
+  out=$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{time_total}' -H "Host: ${domain}" "http://127.0.0.1:${port}/" 2>&1)
+  code=${out%% *}
+  if [ "$code" = 200 ]; then
+    echo "  HTTP 200 in ${out#* }s"
+  else
+    echo "  no HTTP 200 from the proxy (got: ${out}); see 'make up' output above" >&2
+    exit 1
+  fi
+  exit 0
+fi
+
+# dumbflix_tls self_signed: the site's own certificate is the one thing to trust, for this name only
+# (curl --cacert checks the chain and the name; -k would check nothing).
+trust=()
+cert_note="a certificate from a CA this machine trusts (dumbflix_tls: ${tls})"
+if [ "$tls" = self_signed ]; then
+  cert_file=$(docker exec "$container" nginx -T 2>/dev/null | sed -n 's/^[[:space:]]*ssl_certificate[[:space:]]\+\([^;]*\);.*/\1/p' | head -n1)
+  cert=${CACHE_DIR:-.cache}/lab-site.crt
+  mkdir -p "$(dirname "$cert")"
+  if [ -n "$cert_file" ] && docker exec "$container" cat "$cert_file" >"$cert" 2>/dev/null; then
+    trust=(--cacert "$cert")
+    cert_note="self-signed (dumbflix_tls: self_signed), copied to ${cert}: trust that file, or accept the browser's warning"
+  else
+    echo "  could not read the site's certificate from ${container}; see 'make up' output above" >&2
+    exit 1
+  fi
+fi
+cat <<TXT
+
+Running: ${app}.
+The site is up: https://${domain}:${tls_port}/ once your machine resolves ${domain} to 127.0.0.1
+(http://${domain}:${port}/ redirects there).
+  Linux/macOS:  echo '127.0.0.1 ${domain}' | sudo tee -a /etc/hosts
+  Windows:      add the line '127.0.0.1 ${domain}' to C:\\Windows\\System32\\drivers\\etc\\hosts (as Administrator)
+  Without DNS:  curl --resolve ${domain}:${tls_port}:127.0.0.1 ${trust[*]} https://${domain}:${tls_port}/
+The certificate is ${cert_note}.
+
+Proof (curl --resolve ${domain}:${tls_port}:127.0.0.1 ${trust[*]} https://${domain}:${tls_port}/):
+TXT
+out=$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{time_total} %{http_version}' --resolve "${domain}:${tls_port}:127.0.0.1" \
+  "${trust[@]}" "https://${domain}:${tls_port}/" 2>&1)
+redirect=$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: ${domain}" "http://127.0.0.1:${port}/" 2>&1)
+if [ "${out%% *}" = 200 ]; then
+  read -r _ seconds version <<<"$out"
+  echo "  HTTP/${version} 200 in ${seconds}s, certificate checked for ${domain}"
+  echo "  http://${domain}:${port}/ answers ${redirect}"
 else
-  echo "  no HTTP 200 from the proxy (got: ${out}); see 'make up' output above" >&2
+  echo "  no HTTP 200 from the proxy over HTTPS (got: ${out}); see 'make up' output above" >&2
   exit 1
 fi

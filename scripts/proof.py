@@ -15,11 +15,16 @@ rendered by the app's script inside <div id="root">; or nginx's 502 page. The do
 to the proxy with --host-resolver-rules (no hosts file), every other name resolves to nothing,
 and the browser's own net log must show connections to the proxy only.
 
+With TLS on the proxy (dumbflix_tls), http://<domain>/ answers 301 to https://<domain>[:port]/: the browser
+follows it, the HTTPS port is mapped too (the lab's published 443, or --connect-tls), and every picture must
+be of the https page. A certificate no CA vouches for (the lab's self-signed one) is accepted by pinning
+its public key (--ignore-certificate-errors-spki-list), never by ignoring certificate errors in general.
+
 Apps are stopped and started with playbooks/app-state.yml (the collection's pm2_app module), so
 this works wherever site.yml does. Whatever happens, every app it stopped is started again.
 Writes <out>/*.png, <out>/index.html and <out>/proof.json (default .cache/proof).
 
-Usage: scripts/proof.py [-i INVENTORY] [--connect HOST:PORT] [--out DIR]
+Usage: scripts/proof.py [-i INVENTORY] [--connect HOST:PORT] [--connect-tls HOST:PORT] [--out DIR]
 """
 import argparse
 import base64
@@ -31,14 +36,15 @@ import queue
 import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
+import http.client
 import urllib.parse
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APP_STATE = os.path.join(ROOT, "playbooks", "app-state.yml")
@@ -109,8 +115,9 @@ def read_inventory(inventory):
     domain = proxy_vars.get("dumbflix_domain")
     if not domain or not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", str(domain)):
         raise ProofError(f"host {proxies[0]}: dumbflix_domain is {domain!r}, not a domain such as alvin.xyz")
-    published = [p for p in proxy_vars.get("lab_published_ports", []) if str(p).endswith(":80")]
-    return {"proxy": proxies[0], "apps": apps, "domain": domain, "published": published}
+    ports = [str(p) for p in proxy_vars.get("lab_published_ports", [])]
+    return {"proxy": proxies[0], "apps": apps, "domain": domain,
+            "published": [p for p in ports if p.endswith(":80")], "published_tls": [p for p in ports if p.endswith(":443")]}
 
 
 def set_apps(inventory, state, hosts=None, check=False):
@@ -147,30 +154,105 @@ def set_apps(inventory, state, hosts=None, check=False):
     return statuses
 
 
-def http_status(connect, domain):
-    """The proxy's answer to GET / for the domain, straight from Python (no browser)."""
-    req = urllib.request.Request(f"http://{connect}/", headers={"Host": domain})
-    try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status
-    except urllib.error.HTTPError as err:
-        return err.code
-    except (urllib.error.URLError, OSError) as err:
-        return f"no answer ({getattr(err, 'reason', err)})"
-
-
 def said(status):
     return f"HTTP {status}" if isinstance(status, int) else status
 
 
-def wait_for_status(connect, domain, want, seconds):
+def get(connect, domain, path="/", context=None):
+    """GET path from HOST:PORT with the domain's Host header (and SNI), never following a redirect:
+    (status, Location header), or (a description of the failure, None)."""
+    host, port = connect.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        if context:
+            # the TCP connection goes to HOST:PORT; SNI and the certificate check are for the domain
+            conn.sock = context.wrap_socket(socket.create_connection((host, int(port)), timeout=5), server_hostname=domain)
+        conn.request("GET", path, headers={"Host": domain})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status, resp.getheader("Location")
+    except (OSError, http.client.HTTPException) as err:
+        return f"no answer ({getattr(err, 'reason', None) or err})", None
+    finally:
+        conn.close()
+
+
+def spki_sha256(der):
+    """base64 of the SHA-256 of a certificate's SubjectPublicKeyInfo: what chromium pins."""
+    import hashlib
+
+    from cryptography import x509  # comes with Ansible (the venv)
+    from cryptography.hazmat.primitives import serialization
+
+    spki = x509.load_der_x509_certificate(der).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+class Site:
+    """How this machine reaches the site: http://<domain>/ through `connect`, and, when the proxy redirects
+    to HTTPS, https://<domain>[:port]/ through `connect_tls` with the certificate the proxy presents there."""
+
+    def __init__(self, domain, connect, connect_tls=None):
+        self.domain, self.connect, self.connect_tls = domain, connect, connect_tls
+        self.https_port = self.context = self.pin = None
+        self.start_url = self.url = f"http://{domain}/"
+
+    def follow_redirect(self, location):
+        """The proxy answered 301 Location: https://<domain>[:port]/: prepare for HTTPS there."""
+        parts = urllib.parse.urlsplit(location or "")
+        if parts.scheme != "https" or parts.hostname != self.domain:
+            raise ProofError(f"{self.start_url} through {self.connect} redirects to {location!r}, not to https://{self.domain}/")
+        if not self.connect_tls:
+            raise ProofError(f"{self.start_url} redirects to {location}, and no HTTPS port to reach it through is known "
+                             "(lab_published_ports has no ':443'): pass --connect-tls HOST:PORT")
+        self.https_port = parts.port or 443
+        self.url = f"https://{self.domain}{'' if self.https_port == 443 else f':{self.https_port}'}/"
+        host, port = self.connect_tls.rsplit(":", 1)
+
+        def handshake(context):
+            with socket.create_connection((host, int(port)), timeout=5) as raw, \
+                    context.wrap_socket(raw, server_hostname=self.domain) as tls:
+                return tls.getpeercert(binary_form=True)
+
+        self.context = ssl.create_default_context()
+        try:
+            handshake(self.context)
+        except ssl.SSLCertVerificationError:
+            # no CA vouches for it (the lab's self-signed certificate): trust exactly this one, for this name
+            unverified = ssl.create_default_context()
+            unverified.check_hostname, unverified.verify_mode = False, ssl.CERT_NONE
+            der = handshake(unverified)
+            self.context = ssl.create_default_context(cadata=ssl.DER_cert_to_PEM_cert(der))
+            self.pin = spki_sha256(der)
+            log(f"{self.url}: a certificate no CA vouches for; pinned its key {self.pin}")
+        except OSError as err:
+            raise ProofError(f"no TLS answer from {self.connect_tls} for {self.domain}: {err}") from None
+
+    def status(self):
+        """The answer to GET / at the URL the browser ends up on."""
+        if self.https_port:
+            return get(self.connect_tls, self.domain, context=self.context)[0]
+        return get(self.connect, self.domain)[0]
+
+    def allowed(self):
+        return [c for c in (self.connect, self.connect_tls if self.https_port else None) if c]
+
+    def resolver_rules(self):
+        rules = [f"MAP {self.domain}:80 {self.connect}"]
+        if self.https_port:
+            rules.append(f"MAP {self.domain}:{self.https_port} {self.connect_tls}")
+        return ", ".join(rules + ["MAP * ~NOTFOUND"])
+
+
+def wait_for_status(site, want, seconds):
     deadline = time.monotonic() + seconds
     while True:
-        got = http_status(connect, domain)
+        got = site.status()
         if got == want:
             return
         if time.monotonic() > deadline:
-            raise ProofError(f"http://{domain}/ through {connect} gave {said(got)}, not HTTP {want}, "
+            raise ProofError(f"{site.url} through {', '.join(site.allowed())} gave {said(got)}, not HTTP {want}, "
                              f"for {seconds} s")
         time.sleep(1)
 
@@ -194,11 +276,10 @@ def find_chromium():
 class Browser:
     """One headless chromium with a fresh profile, driven over --remote-debugging-pipe."""
 
-    def __init__(self, binary, domain, connect, workdir):
+    def __init__(self, binary, site, workdir):
         self.profile = tempfile.mkdtemp(prefix="profile-", dir=workdir)
         self.netlog = os.path.join(workdir, "netlog.json")
-        self.connect = connect
-        rules = f"MAP {domain}:80 {connect}, MAP * ~NOTFOUND"
+        rules = site.resolver_rules()
         args = [
             binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -210,6 +291,9 @@ class Browser:
             f"--user-data-dir={self.profile}", f"--host-resolver-rules={rules}",
             f"--log-net-log={self.netlog}", "--remote-debugging-pipe", "about:blank",
         ]
+        if site.pin:
+            # chromium honours this only with --user-data-dir, which every run here has
+            args.insert(-1, f"--ignore-certificate-errors-spki-list={site.pin}")
         # the browser reads commands on fd 3 and writes answers on fd 4
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
@@ -328,10 +412,11 @@ class Browser:
         return sorted(a for a in sent if a), sorted(urls)
 
 
-def look(binary, url, domain, connect, workdir):
-    """Open url in a fresh headless chromium; return (PNG bytes, what the page showed)."""
+def look(binary, site, workdir):
+    """Open the site's start URL in a fresh headless chromium; return (PNG bytes, what the page showed)."""
     os.makedirs(workdir, exist_ok=True)
-    browser = Browser(binary, domain, connect, workdir)
+    url, domain = site.start_url, site.domain
+    browser = Browser(binary, site, workdir)
     try:
         pages = [t for t in browser.send("Target.getTargets")["targetInfos"] if t["type"] == "page"]
         if not pages:
@@ -343,10 +428,11 @@ def look(binary, url, domain, connect, workdir):
                      session=session)
         nav = browser.send("Page.navigate", {"url": url}, session=session)
         if nav.get("errorText"):
-            raise ProofError(f"chromium could not load {url} through {connect}: {nav['errorText']}")
+            raise ProofError(f"chromium could not load {url} through {', '.join(site.allowed())}: {nav['errorText']}")
         browser.wait_event("Page.loadEventFired", session)
         # the app renders into #root from its script; give it a few seconds to do so
         expression = """JSON.stringify({
+            url: location.href,
             title: document.title,
             status: (performance.getEntriesByType('navigation')[0] || {}).responseStatus || null,
             hasRoot: !!document.getElementById('root'),
@@ -371,9 +457,11 @@ def look(binary, url, domain, connect, workdir):
     return png, page
 
 
-def check(page, expect, connect):
+def check(page, expect, site):
     """What's wrong with the page for this state (an empty list when it is right)."""
     problems = []
+    if page["url"] != site.url:
+        problems.append(f"the browser ended on {page['url']}, not {site.url}")
     if expect == "app":
         if page["status"] != 200:
             problems.append(f"HTTP status {page['status']}, expected 200")
@@ -390,9 +478,9 @@ def check(page, expect, connect):
             problems.append(f"not nginx's 502 page (title {page['title']!r})")
         if page["hasRoot"]:
             problems.append("the app's <div id=\"root\"> is on the page")
-    strays = [c for c in page["connections"] if c != connect]
+    strays = [c for c in page["connections"] if c not in site.allowed()]
     if strays:
-        problems.append(f"chromium connected to {', '.join(strays)}, not only to the proxy {connect}")
+        problems.append(f"chromium connected to {', '.join(strays)}, not only to the proxy {', '.join(site.allowed())}")
     if not page["connections"]:
         problems.append("chromium's net log shows no connection to the proxy at all")
     return problems
@@ -416,17 +504,23 @@ def write_index(out, shots, meta):
   {''.join(f'<br><b>problem:</b> {html.escape(p)}' for p in shot['problems'])}</p>
   <img src="{shot['file']}" width="{VIEWPORT[0]}" height="{VIEWPORT[1]}" alt="{html.escape(shot['title'])}">
 </section>""")
+    tls_note = ""
+    if meta["url"].startswith("https:"):
+        tls_note = (f" Each load started at http://{html.escape(meta['domain'])}/ and followed the proxy's redirect to "
+                    f"{html.escape(meta['url'])}")
+        tls_note += (f"; the browser accepted the proxy's self-signed certificate by its pinned key only "
+                     f"(sha256/{html.escape(meta['pinned'])})." if meta["pinned"] else ".")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>dumbflix.stack proof: {html.escape(meta['domain'])}</title>
 <style>body{{font-family:sans-serif;max-width:1340px;margin:1em auto}} section{{display:inline-block;
 vertical-align:top;width:48%;margin:0 1% 20px 0}} img{{border:1px solid #999;width:100%;height:auto}} .facts{{font-size:.85em;color:#333}}</style>
 </head><body>
-<h1>http://{html.escape(meta['domain'])}/ in four states</h1>
+<h1>{html.escape(meta['url'])} in four states</h1>
 <p>Taken {html.escape(meta['taken'])} by headless {html.escape(meta['browser'])}, which resolved
 {html.escape(meta['domain'])} to the proxy {html.escape(meta['proxy'])} at {html.escape(meta['connect'])}
 (--host-resolver-rules, no hosts file) and every other name to nothing. Inventory: {html.escape(meta['inventory'])}.
 Each picture was checked from the same page load: the app rendered into its &lt;div id="root"&gt;, or nginx's
-502 page when every backend is down.</p>
+502 page when every backend is down.{tls_note}</p>
 {''.join(rows)}
 </body></html>
 """
@@ -442,13 +536,18 @@ def parse_args(argv):
     parser.add_argument("--connect", metavar="HOST:PORT",
                         help="where the browser reaches the proxy's port 80 (default: the lab's published "
                              "port from lab_published_ports, e.g. 127.0.0.1:8080)")
+    parser.add_argument("--connect-tls", metavar="HOST:PORT",
+                        help="where the browser reaches the proxy's port 443 when the site redirects to HTTPS "
+                             "(default: the lab's published port, e.g. 127.0.0.1:8443)")
     parser.add_argument("--out", default=os.path.join(ROOT, ".cache", "proof"),
                         help="output folder for the PNGs, index.html and proof.json (default: .cache/proof)")
     args = parser.parse_args(argv)
     if not os.path.exists(args.inventory):
         parser.error(f"inventory {args.inventory} does not exist")
-    if args.connect and not re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}", args.connect):
-        parser.error(f"--connect {args.connect!r} is not HOST:PORT, e.g. 127.0.0.1:8080 or 172.18.0.2:80")
+    for option, value, example in (("--connect", args.connect, "127.0.0.1:8080 or 172.18.0.2:80"),
+                                   ("--connect-tls", args.connect_tls, "127.0.0.1:8443 or 172.18.0.2:443")):
+        if value and not re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}", value):
+            parser.error(f"{option} {value!r} is not HOST:PORT, e.g. {example}")
     return args
 
 
@@ -465,19 +564,24 @@ def main(argv=None):
     else:
         raise ProofError(f"host {inv['proxy']} publishes no port 80 (lab_published_ports): pass --connect HOST:PORT, "
                          "the address where this machine reaches the proxy's port 80")
+    connect_tls = args.connect_tls or (":".join(inv["published_tls"][0].split(":")[:2]) if inv["published_tls"] else None)
     domain, apps = inv["domain"], inv["apps"]
     if len(apps) < 2:
         raise ProofError(f"group 'app' of {args.inventory} has one host ({apps[0]}): the proof stops one backend "
                          "and shows the site still up, which needs at least two")
-    url = f"http://{domain}/"
+    site = Site(domain, connect, connect_tls)
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    log(f"{url} through the proxy {inv['proxy']} at {connect}; app hosts {', '.join(apps)}; {version}")
+    log(f"{site.start_url} through the proxy {inv['proxy']} at {connect}; app hosts {', '.join(apps)}; {version}")
 
-    # the lab must be as make up leaves it: the site answers and every app runs
-    status = http_status(connect, domain)
+    # the lab must be as make up leaves it: the site answers (after its redirect to HTTPS, if any) and every app runs
+    status, location = get(connect, domain)
+    if status in (301, 308):
+        site.follow_redirect(location)
+        log(f"{site.start_url} redirects to {site.url}, reached through {connect_tls}")
+        status = site.status()
     if status != 200:
-        raise ProofError(f"{url} through {connect} gave {said(status)}, not HTTP 200: is the lab up? run 'make up' "
-                         "(or pass --connect where the proxy's port 80 is reached)")
+        raise ProofError(f"{site.url} through {', '.join(site.allowed())} gave {said(status)}, not HTTP 200: is the lab "
+                         "up? run 'make up' (or pass --connect where the proxy's port 80 is reached)")
     before = timed("checked that every app host runs the app (app-state.yml in check mode)",
                    set_apps, args.inventory, "started", check=True)
     not_online = {h: s for h, s in before.items() if s != "online"}
@@ -503,15 +607,15 @@ def main(argv=None):
                 rest = [h for h in apps if h not in stopped]
                 stopped += rest
                 pm2.update(timed(f"stopped the app on {', '.join(rest)}", set_apps, args.inventory, "stopped", rest))
-                timed("the proxy answers 502", wait_for_status, connect, domain, 502, PAGE_TIMEOUT)
+                timed("the proxy answers 502", wait_for_status, site, 502, PAGE_TIMEOUT)
             elif key == "all-back":
                 pm2.update(timed(f"started the app on {', '.join(stopped)}", set_apps, args.inventory, "started",
                                  stopped))
                 stopped = []
-                timed("the proxy answers 200 again", wait_for_status, connect, domain, 200, RECOVERY_TIMEOUT)
+                timed("the proxy answers 200 again", wait_for_status, site, 200, RECOVERY_TIMEOUT)
             t0 = time.monotonic()
-            png, page = look(binary, url, domain, connect, os.path.join(work, key))
-            problems = check(page, expect, connect)
+            png, page = look(binary, site, os.path.join(work, key))
+            problems = check(page, expect, site)
             file = f"{n}-{key}.png"
             with open(os.path.join(args.out, file), "wb") as f:
                 f.write(png)
@@ -529,7 +633,8 @@ def main(argv=None):
                 log(f"could not start the app again on {', '.join(stopped)}: {err}; "
                     "run 'make up' (or site.yml) to restore the deployment")
         shutil.rmtree(work, ignore_errors=True)
-    meta = {"domain": domain, "proxy": inv["proxy"], "connect": connect, "browser": version,
+    meta = {"domain": domain, "proxy": inv["proxy"], "connect": ", ".join(site.allowed()), "browser": version,
+            "url": site.url, "pinned": site.pin,
             "inventory": args.inventory, "taken": time.strftime("%Y-%m-%d %H:%M %Z")}
     write_index(args.out, shots, meta)
     with open(os.path.join(args.out, "proof.json"), "w", encoding="utf-8") as f:

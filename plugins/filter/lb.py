@@ -17,6 +17,8 @@ They know no role's variable names: the caller passes them in.
 - ``lb_hosts_line``: the ``/etc/hosts`` line for the proxy.
 - ``lb_drain``: a checked server list with some app hosts marked ``down``
   (the rolling deploy drains a batch of backends this way).
+- ``lb_tls_provided``: a user's certificate and key (``dumbflix_tls: provided``), judged from
+  openssl's output on the proxy.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,6 +42,7 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_upstream_conf
     normalize_upstream,
     normalize_upstream_server,
 )
+from ansible_collections.dumbflix.stack.plugins.module_utils.tls_certificate import check_certificate_pair
 from ansible_collections.dumbflix.stack.plugins.module_utils.values import (
     ValueRefused,
     item_field,
@@ -280,6 +283,28 @@ def lb_drain(servers, backend_hosts, drained, variable="dumbflix_rollout"):
             % (strangers[0], variable, ", ".join(hosts))
         )
     return [dict(server, down=True) if host in drained else server for host, server in zip(hosts, servers)]
+def lb_tls_provided(x509_result, pkey_result, certificate, key, names, host=None,
+                    certificate_variable="lb_tls_certificate", key_variable="lb_tls_certificate_key",
+                    domain_variable="dumbflix_domain", aliases_variable="lb_server_aliases"):
+    """Refuse a provided certificate/key pair before nginx is touched; errors name the host and the variable.
+
+    ``x509_result`` / ``pkey_result`` are the registered results of ``openssl x509 -in CERT -noout
+    -enddate -ext subjectAltName -pubkey`` and ``openssl pkey -in KEY -pubout`` on the proxy;
+    ``names`` are the domain, then the aliases.  Returns ``{'not_after', 'dns_names'}``.
+    """
+    try:
+        return check_certificate_pair(_plain(x509_result), _plain(pkey_result), certificate, key, list(names))
+    except ValueRefused as exc:
+        name, index, rest = split_field(exc.field)
+        if name == "certificate":
+            field = certificate_variable
+        elif name == "key":
+            field = key_variable
+        elif index == 0:
+            field = domain_variable
+        else:
+            field = item_field(aliases_variable, index - 1)
+        raise AnsibleFilterError(_message(field + rest, exc, host))
 
 
 class FilterModule(object):
@@ -293,4 +318,5 @@ class FilterModule(object):
             "lb_domain": lb_domain,
             "lb_hosts_line": lb_hosts_line,
             "lb_drain": lb_drain,
+            "lb_tls_provided": lb_tls_provided,
         }

@@ -32,6 +32,7 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_grammar impor
 from ansible_collections.dumbflix.stack.plugins.module_utils.values import (
     NOT_SET,
     item_field,
+    parse_port,
     with_defaults,
 )
 
@@ -65,10 +66,19 @@ SITE_OPTIONS = dict(
     tls_certificate_key=dict(type="str", no_log=False),
     tls_listen=dict(type="list", elements="raw", default=[443]),
     tls_redirect=dict(type="bool", default=True),
+    tls_redirect_port=dict(type="int"),
     hsts=dict(type="bool", default=False),
+    hsts_max_age=dict(type="int", default=31536000),
     http2=dict(type="bool", default=False),
     security_headers=dict(type="bool", default=True),
+    rate_limit=dict(type="str"),
+    rate_limit_burst=dict(type="int", default=0),
 )
+
+# Per client address: 1 MB holds the state of about 16 000 addresses (nginx's limit_req_zone docs).
+RATE_LIMIT_ZONE_SIZE = "1m"
+RATE_RE = re.compile(r"([0-9]{1,7})r/([sm])\Z")
+MAX_RATE_LIMIT_BURST = 100000
 
 # The access log's format: the usual combined fields, then which backend answered.
 LOG_FORMAT = (
@@ -90,6 +100,19 @@ def _unique_list(values, field, validator):
         seen[item] = index
         result.append(item)
     return result
+
+
+def validate_rate(value, field):
+    """An nginx request rate, ``<N>r/s`` or ``<N>r/m`` with N >= 1, returned unchanged."""
+    if not isinstance(value, str):
+        raise NginxConfigError(field, value, "is not an nginx rate (e.g. 10r/s, 300r/m)")
+    check_no_syntax(value, field)
+    match = RATE_RE.match(value)
+    if not match:
+        raise NginxConfigError(field, value, "is not an nginx rate (e.g. 10r/s, 300r/m)")
+    if int(match.group(1)) == 0:
+        raise NginxConfigError(field, value, "must be at least 1r/s or 1r/m")
+    return "%dr/%s" % (int(match.group(1)), match.group(2))
 
 
 def _next_upstream_condition(value, field):
@@ -151,6 +174,12 @@ def normalize_reverse_proxy(options):
         if result[key] and not tls:
             raise NginxConfigError(key, True, "needs TLS; set tls_certificate and tls_certificate_key")
     result["tls_redirect"] = result["tls_redirect"] and tls and bool(listen)
+    # the port a browser is sent to can differ from the one nginx listens on (a published or forwarded port)
+    redirect_port = opts["tls_redirect_port"]
+    if redirect_port is None and result["tls_redirect"]:
+        redirect_port = result["tls_listen"][0].rsplit(":", 1)[-1]
+    result["tls_redirect_port"] = parse_port(redirect_port, "tls_redirect_port", NginxConfigError) if result["tls_redirect"] else None
+    result["hsts_max_age"] = validate_int(opts["hsts_max_age"], "hsts_max_age", 0, MAX_INT32)
     for key in ("connect_timeout", "read_timeout", "send_timeout"):
         result[key] = validate_time(opts[key], key, allow_zero=False)
     conditions = opts["next_upstream"]
@@ -165,6 +194,11 @@ def normalize_reverse_proxy(options):
     result["next_upstream_tries"] = validate_int(opts["next_upstream_tries"], "next_upstream_tries", 0, MAX_INT32)
     result["next_upstream_timeout"] = validate_time(opts["next_upstream_timeout"], "next_upstream_timeout")
     result["client_max_body_size"] = validate_size(opts["client_max_body_size"], "client_max_body_size")
+    rate_limit = opts["rate_limit"]
+    result["rate_limit"] = None if rate_limit is None else validate_rate(rate_limit, "rate_limit")
+    result["rate_limit_burst"] = validate_int(opts["rate_limit_burst"], "rate_limit_burst", 0, MAX_RATE_LIMIT_BURST)
+    if result["rate_limit"] is None and result["rate_limit_burst"]:
+        raise NginxConfigError("rate_limit_burst", result["rate_limit_burst"], "needs rate_limit; set it (e.g. 10r/s)")
     access_log = opts["access_log"]
     if access_log is None:
         access_log = "/var/log/nginx/%s.access.log" % name
@@ -196,9 +230,20 @@ def _listen(address, ssl, http2_flag, default_server):
     return Directive("listen", address, *flags)
 
 
+def rate_limit_zone(name):
+    """Name of the ``limit_req_zone`` a site's rate limit uses."""
+    return "%s_req" % variable_suffix(name)
+
+
 def _location(site, upgrade_var):
     """``location /``: pass everything to the backend, with the headers it needs to know the client."""
-    body = [
+    body = []
+    if site["rate_limit"]:
+        # nodelay: the burst (a page load's index and assets) is served at once, not spread out at the rate
+        burst = ["burst=%d" % site["rate_limit_burst"], "nodelay"] if site["rate_limit_burst"] else []
+        body += [Directive("limit_req", "zone=%s" % rate_limit_zone(site["name"]), *burst),
+                 Directive("limit_req_status", "429")]
+    body += [
         Directive("proxy_pass", site["proxy_pass"]),
         Directive("proxy_http_version", "1.1"),
         Directive("proxy_set_header", "Host", "$host"),
@@ -233,7 +278,7 @@ def _proxy(site, upgrade_var):
             Directive("add_header", "Referrer-Policy", "strict-origin-when-cross-origin", "always"),
         ]
     if site["tls"] and site["hsts"]:
-        body.append(Directive("add_header", "Strict-Transport-Security", "max-age=31536000", "always"))
+        body.append(Directive("add_header", "Strict-Transport-Security", "max-age=%d" % site["hsts_max_age"], "always"))
     return body + [_location(site, upgrade_var)]
 
 
@@ -268,6 +313,9 @@ def render_reverse_proxy(normalized, nginx_version=None):
     nodes = []
     if normalized["access_log"] != "off":
         nodes.append(Directive("log_format", log_format, "escape=default", continued=LOG_FORMAT))
+    if normalized["rate_limit"]:
+        nodes.append(Directive("limit_req_zone", "$binary_remote_addr",
+                               "zone=%s:%s" % (rate_limit_zone(name), RATE_LIMIT_ZONE_SIZE), "rate=%s" % normalized["rate_limit"]))
     if normalized["websocket"]:
         nodes.append(Block("map", "$http_upgrade", upgrade_var, body=[Directive("default", "upgrade"), Directive("''", "''")]))
     common = [Directive("server_name", *normalized["server_names"])]
@@ -280,8 +328,8 @@ def render_reverse_proxy(normalized, nginx_version=None):
               for address in normalized["tls_listen"]]
     proxy = _tls(normalized, http2_directive) + _proxy(normalized, upgrade_var)
     if normalized["tls_redirect"]:
-        target_port = normalized["tls_listen"][0].rsplit(":", 1)[-1]
-        target = "https://$host%s$request_uri" % ("" if target_port == "443" else ":" + target_port)
+        target_port = normalized["tls_redirect_port"]
+        target = "https://$host%s$request_uri" % ("" if target_port == 443 else ":%d" % target_port)
         nodes.append(Block("server", body=plain + common + [Directive("return", "301", target)]))
         nodes.append(Block("server", body=secure + common + proxy))
     else:

@@ -128,10 +128,22 @@ options:
         proxying.
     type: bool
     default: true
+  tls_redirect_port:
+    description:
+      - The HTTPS port that redirect sends browsers to, when it is not the port nginx listens on (a port published by
+        Docker or forwarded by a router, such as C(8443) for C(tls_listen=[443])).
+      - Defaults to the port of the first O(tls_listen); C(443) is left out of the URL.
+    type: int
   hsts:
-    description: Send C(Strict-Transport-Security max-age=31536000) on HTTPS responses. Needs TLS.
+    description: Send C(Strict-Transport-Security max-age=HSTS_MAX_AGE) on HTTPS responses. Needs TLS.
     type: bool
     default: false
+  hsts_max_age:
+    description:
+      - Seconds browsers remember to use only HTTPS for the site once they saw the header (O(hsts)), 0 to 2147483647.
+      - Start low (C(300)) while trying HTTPS out; a year (the default) once it works, because browsers keep it.
+    type: int
+    default: 31536000
   http2:
     description:
       - Enable HTTP/2 on the TLS ports. Needs TLS. Uses C(http2 on;) on nginx 1.25.1 and later (detected with C(nginx -v)),
@@ -144,6 +156,20 @@ options:
         C(Referrer-Policy strict-origin-when-cross-origin) on every response.
     type: bool
     default: true
+  rate_limit:
+    description:
+      - Requests per client address (C($binary_remote_addr)) the site passes on, an nginx rate such as V(10r/s) or
+        V(300r/m); more are answered C(429 Too Many Requests). Unset means no limit.
+      - Rendered as C(limit_req_zone ... zone=NAME_req:1m) (the state of about 16 000 addresses) in the site's file
+        and C(limit_req) with C(limit_req_status 429) in its C(location /).
+      - Behind another proxy or a NAT every client shares one address; size the rate for that.
+    type: str
+  rate_limit_burst:
+    description:
+      - Requests a client may send above O(rate_limit) at once, served without delay (C(nodelay)), for example a
+        page load's HTML and assets. 0 to 100000; needs O(rate_limit).
+    type: int
+    default: 0
   enabled:
     description:
       - How the site is switched on.

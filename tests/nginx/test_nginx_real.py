@@ -285,3 +285,28 @@ def test_backend_url_site_serves(nginx, tmp_path, backends):
     nginx.start()
     status, dummy, body = http_get(port, path="/tv-series")
     assert status == 200 and json.loads(body)["path"] == "/tv-series"
+
+
+def test_tls_redirect_names_the_published_port_and_hsts_its_max_age(nginx, tmp_path, backends, certificate):
+    # nginx listens on one port, browsers reach it on another (the lab publishes 443 on 8443)
+    one = backends("one")
+    plain, secure = free_port(), free_port()
+    ok(upstream(nginx, tmp_path, servers=[{"address": "127.0.0.1", "port": one.port}]))
+    ok(site(nginx, tmp_path, upstream="app", listen=["127.0.0.1:%d" % plain], tls_listen=["127.0.0.1:%d" % secure],
+            tls_redirect_port=8443, tls_certificate=certificate[0], tls_certificate_key=certificate[1], hsts=True,
+            hsts_max_age=300))
+    nginx.start()
+    status, headers, dummy = http_get(plain, path="/movies")
+    assert (status, headers["location"]) == (301, "https://alvin.test:8443/movies")
+    status, headers, dummy = http_get(secure, path="/", tls=True)
+    assert (status, headers["strict-transport-security"]) == (200, "max-age=300")
+
+
+def test_rate_limit_answers_429_beyond_rate_and_burst(nginx, tmp_path, backends):
+    one = backends("one")
+    port = free_port()
+    ok(upstream(nginx, tmp_path, servers=[{"address": "127.0.0.1", "port": one.port}]))
+    ok(site(nginx, tmp_path, upstream="app", listen=["127.0.0.1:%d" % port], rate_limit="1r/m", rate_limit_burst=3))
+    nginx.start()
+    # one request at the rate and three of burst pass at once; the fifth within the minute is refused
+    assert [http_get(port)[0] for dummy in range(5)] == [200, 200, 200, 200, 429]

@@ -101,3 +101,15 @@ def test_targets_say_met_and_not_met():
     text = bench.report(data)
     assert "| (d) ≥ 0.85× direct at 64 connections | 0.86× | met |" in text
     assert "| (b) ≥ 1.8× the naive config at 64 connections | 1.50× | **not met** |" in text
+
+
+def test_report_says_when_the_proxy_was_measured_over_https():
+    data = {"meta": {"date": "today", "machine": "2 cores", "inventory": "inventory/lab", "app": "x",
+                     "proxy_scheme": "https"},
+            "overhead": {"levels": [64], "rounds": 1, "seconds": 1,
+                         "variants": {"a. direct": {64: cell(1000)}, "b. collection": {64: cell(900)},
+                                      "c. naive": {64: cell(600)}, "d. one backend": {64: cell(860)}},
+                         "knob_base": {"rps": {"median": 860, "min": 860, "max": 860}, "p99": None}, "knobs": {}}}
+    assert "measured over TLS on 443" in bench.report(data)
+    del data["meta"]["proxy_scheme"]
+    assert "over TLS" not in bench.report(data)

@@ -453,6 +453,40 @@ def test_render_tls_redirect_hsts_http2():
     assert only.count("server {") == 1 and "return 301" not in only
 
 
+def test_render_tls_redirect_port_and_hsts_max_age():
+    tls = dict(tls_certificate="/a.pem", tls_certificate_key="/a.key")
+    # nginx listens on 443, the browser reaches it on a published 8443
+    published = site_conf.render_reverse_proxy(site_conf.normalize_reverse_proxy(site(tls_redirect_port=8443, **tls)))
+    assert "    return 301 https://$host:8443$request_uri;" in published.splitlines()
+    assert "    listen 443 ssl;" in published.splitlines()
+    # the other way round: nginx on 8443 behind a router forwarding 443
+    forwarded = site_conf.render_reverse_proxy(site_conf.normalize_reverse_proxy(site(
+        tls_listen=["127.0.0.1:8443"], tls_redirect_port="443", **tls)))
+    assert "    return 301 https://$host$request_uri;" in forwarded.splitlines()
+    hsts = site_conf.render_reverse_proxy(site_conf.normalize_reverse_proxy(site(hsts=True, hsts_max_age=300, **tls)))
+    assert "    add_header Strict-Transport-Security max-age=300 always;" in hsts.splitlines()
+    # no redirect, no redirect port
+    assert site_conf.normalize_reverse_proxy(site(tls_redirect=False, tls_redirect_port=8443, **tls))["tls_redirect_port"] is None
+
+
+def test_render_rate_limit_zone_at_http_level_and_limit_in_the_location():
+    text = site_conf.render_reverse_proxy(site_conf.normalize_reverse_proxy(site(rate_limit="10r/s", rate_limit_burst=30)))
+    lines = text.splitlines()
+    assert "limit_req_zone $binary_remote_addr zone=dumbflix_req:1m rate=10r/s;" in lines
+    location = text.split("location / {")[1]
+    assert location.splitlines()[1:3] == ["        limit_req zone=dumbflix_req burst=30 nodelay;",
+                                          "        limit_req_status 429;"]
+    without_burst = site_conf.render_reverse_proxy(site_conf.normalize_reverse_proxy(site(rate_limit="300r/m")))
+    assert "        limit_req zone=dumbflix_req;" in without_burst.splitlines()
+    assert "limit_req" not in site_conf.render_reverse_proxy(site_conf.normalize_reverse_proxy(site()))
+
+
+def test_render_tls_protocols_are_1_2_and_1_3_only():
+    text = site_conf.render_reverse_proxy(site_conf.normalize_reverse_proxy(site(
+        tls_certificate="/a.pem", tls_certificate_key="/a.key")))
+    assert "    ssl_protocols TLSv1.2 TLSv1.3;" in text.splitlines()
+
+
 @pytest.mark.parametrize("options, message", [
     (site(server_names=[]), "server_names: is empty; list at least one host name (or '_')"),
     (site(server_names=["a.b", "A.B"]), "server_names[1]: 'A.B' is already listed as server_names[0]"),
@@ -468,6 +502,18 @@ def test_render_tls_redirect_hsts_http2():
      "tls_listen[0]: '80' is also in listen; a port is either plain or TLS"),
     (site(tls_certificate="a.pem", tls_certificate_key="/a.key"),
      "tls_certificate: 'a.pem' is not an absolute file path of letters, digits and _ . @ + , = / - (not ending in '/')"),
+    (site(tls_certificate="/a.pem", tls_certificate_key="/a.key", tls_redirect_port=0),
+     "tls_redirect_port: 0 is below the minimum 1"),
+    (site(tls_certificate="/a.pem", tls_certificate_key="/a.key", tls_redirect_port="8443;"),
+     "tls_redirect_port: '8443;' is not an integer"),
+    (site(tls_certificate="/a.pem", tls_certificate_key="/a.key", hsts=True, hsts_max_age=-1),
+     "hsts_max_age: -1 is below the minimum 0"),
+    (site(rate_limit="10r/h"), "rate_limit: '10r/h' is not an nginx rate (e.g. 10r/s, 300r/m)"),
+    (site(rate_limit="0r/s"), "rate_limit: '0r/s' must be at least 1r/s or 1r/m"),
+    (site(rate_limit="10r/s;"), "rate_limit: '10r/s;' contains ';', which is not allowed in an nginx value"),
+    (site(rate_limit=10), "rate_limit: 10 is not an nginx rate (e.g. 10r/s, 300r/m)"),
+    (site(rate_limit_burst=5), "rate_limit_burst: 5 needs rate_limit; set it (e.g. 10r/s)"),
+    (site(rate_limit="10r/s", rate_limit_burst=-1), "rate_limit_burst: -1 is below the minimum 0"),
     (site(connect_timeout="0"), "connect_timeout: '0' must be greater than 0"),
     (site(next_upstream=["error", "http_418"]), "next_upstream[1]: 'http_418' is not one of error, timeout, invalid_header, "
                                                "http_500, http_502, http_503, http_504, http_403, http_404, http_429, "

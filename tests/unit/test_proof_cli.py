@@ -1,5 +1,7 @@
 """scripts/proof.py (make proof) refuses bad input before it touches any host, saying what to do."""
+import importlib.util
 import os
+import re
 import subprocess
 import sys
 
@@ -108,3 +110,57 @@ all:
     assert "http://alvin.xyz/ through 127.0.0.1:9 gave no answer" in res.stderr
     assert "is the lab up? run 'make up'" in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("connect", ["127.0.0.1", "127.0.0.1:443:443"])
+def test_connect_tls_that_is_not_host_port_is_refused(connect):
+    res = run("--connect-tls", connect)
+    assert res.returncode == 2
+    assert f"--connect-tls {connect!r} is not HOST:PORT" in res.stderr
+
+
+def load_proof():
+    spec = importlib.util.spec_from_file_location("proof", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("location, said", [
+    ("http://alvin.xyz/", "redirects to 'http://alvin.xyz/', not to https://alvin.xyz/"),
+    ("https://elsewhere.example/", "redirects to 'https://elsewhere.example/', not to https://alvin.xyz/"),
+    (None, "redirects to None, not to https://alvin.xyz/"),
+])
+def test_a_redirect_anywhere_but_the_domain_over_https_is_not_followed(location, said):
+    proof = load_proof()
+    site = proof.Site("alvin.xyz", "127.0.0.1:9", "127.0.0.1:9")
+    with pytest.raises(proof.ProofError, match=re.escape(said)):
+        site.follow_redirect(location)
+
+
+def test_a_redirect_to_https_without_a_port_to_reach_it_asks_for_connect_tls():
+    proof = load_proof()
+    site = proof.Site("alvin.xyz", "127.0.0.1:9")
+    with pytest.raises(proof.ProofError, match="no HTTPS port to reach it through is known .* pass --connect-tls"):
+        site.follow_redirect("https://alvin.xyz:8443/")
+
+
+def test_the_browser_maps_the_https_port_of_the_redirect_and_nothing_else():
+    proof = load_proof()
+    site = proof.Site("alvin.xyz", "127.0.0.1:8080", "127.0.0.1:8443")
+    assert site.resolver_rules() == "MAP alvin.xyz:80 127.0.0.1:8080, MAP * ~NOTFOUND"
+    site.https_port = 8443
+    assert site.resolver_rules() == "MAP alvin.xyz:80 127.0.0.1:8080, MAP alvin.xyz:8443 127.0.0.1:8443, MAP * ~NOTFOUND"
+    assert site.allowed() == ["127.0.0.1:8080", "127.0.0.1:8443"]
+
+
+def test_the_pinned_key_is_the_certificates_spki_hash_as_chromium_wants_it(tmp_path):
+    # chromium's --ignore-certificate-errors-spki-list takes base64(sha256(SubjectPublicKeyInfo))
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-subj", "/CN=alvin.xyz", "-days", "1"], check=True, capture_output=True)
+    der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "der"], check=True, capture_output=True).stdout
+    expected = subprocess.run(
+        f"openssl x509 -in {cert} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary "
+        "| base64", shell=True, check=True, capture_output=True, text=True).stdout.strip()
+    assert load_proof().spki_sha256(der) == expected

@@ -1,5 +1,5 @@
 """site.yml converged over SSH as a non-root user with sudo, and the site works through the proxy."""
-from conftest import DOMAIN
+from conftest import CERT_FILE, DOMAIN
 
 UPSTREAM_FILE = "/etc/nginx/conf.d/upstream-dumbflix.conf"
 
@@ -12,10 +12,13 @@ def test_hosts_are_reached_over_ssh_as_the_unprivileged_deploy_user(proxy, apps)
 
 
 def test_domain_serves_the_app_through_the_proxy(proxy):
+    # on the proxy the domain resolves to the proxy (/etc/hosts); the site's own certificate is the trust anchor
     for path in ("/", "/movies", "/detail/3"):
-        res = proxy.run(f"curl -s -D - -m 5 -H 'Host: {DOMAIN}' http://127.0.0.1{path}")
-        assert res.stdout.startswith("HTTP/1.1 200"), f"{path}: {res.stdout[:200]}"
+        res = proxy.run(f"curl -s -D - -m 5 --cacert {CERT_FILE} https://{DOMAIN}{path}")
+        assert res.stdout.startswith("HTTP/2 200"), f"{path}: {res.stdout[:200]} {res.stderr}"
         assert "<title>Dumbflix</title>" in res.stdout, path
+    plain = proxy.run(f"curl -s -o /dev/null -w '%{{http_code}} %{{redirect_url}}' -m 5 http://{DOMAIN}/movies")
+    assert plain.stdout == f"301 https://{DOMAIN}/movies"
 
 
 def test_upstream_holds_both_app_hosts_with_their_weights(proxy, apps):
