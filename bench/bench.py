@@ -21,6 +21,10 @@ restored byte for byte at the end, whatever happens. These machines are shared a
 noisy: every figure is a median over rounds with its min-max, and what matters is the
 ratio of figures measured side by side, never a lone absolute time.
 
+The app hosts' firewall lets only the proxies reach the app port; for its run the bench opens
+it to this machine through the collection's nftables_allowlist module (variant (a) reaches the
+backends directly) and puts the rules back exactly at the end, whatever happens.
+
 Writes bench/results/latest.md (+ latest.json and PNG plots) and prints the table.
 Traffic goes only to the lab's own containers.
 """
@@ -90,6 +94,9 @@ class Lab:
         # a bare `off` in YAML is false
         self.dumbflix_tls = pv.get("dumbflix_tls") or "off"
         self.tls = self.converged_tls()
+        firewall = {k: hostvars.get(self.apps[0], {}).get(k) for k in ("firewall_table", "firewall_rules_file")}
+        self.firewall_table = firewall["firewall_table"] or "dumbflix"
+        self.firewall_file = firewall["firewall_rules_file"] or f"/etc/nftables.d/{self.firewall_table}.nft"
 
     def converged_tls(self):
         """The certificate and key of the converged site, or None when it serves plain HTTP."""
@@ -135,9 +142,9 @@ class Lab:
     def pm2(self, host, *args):
         return self.sh(host, f"su -s /bin/sh -c {shlex.quote('pm2 ' + ' '.join(args))} {APP_USER}")
 
-    def module(self, name, args):
-        """Run one of the collection's modules on the proxy, as the roles do."""
-        res = run(["ansible", self.proxy, "-i", self.inventory, "-m", f"dumbflix.stack.{name}", "-a", json.dumps(args)], check=False)
+    def module(self, name, args, host=None):
+        """Run one of the collection's modules on the proxy (or on `host`), as the roles do."""
+        res = run(["ansible", host or self.proxy, "-i", self.inventory, "-m", f"dumbflix.stack.{name}", "-a", json.dumps(args)], check=False)
         if res.returncode != 0:
             raise SystemExit(f"bench: dumbflix.stack.{name} refused {args}:\n{res.stdout}{res.stderr}")
 
@@ -219,6 +226,39 @@ class Lab:
             if after != before:
                 raise SystemExit("bench: could not restore the proxy's configuration")
             log("proxy configuration restored")
+
+    @contextlib.contextmanager
+    def app_port_opened(self):
+        """The app hosts' firewall (role dumbflix.stack.firewall) lets only the proxies reach the app
+        port, but check_up() and variant (a) reach it from this machine. For the bench's run, this
+        machine's address joins the proxies' through the collection's module; afterwards the
+        converged rules file is put back and loaded, so file and table are exactly as they were
+        (compared), whatever happens."""
+        table, path = self.firewall_table, self.firewall_file
+        guarded = [h for h in self.apps if self.sh(h, f"nft list table inet {table}", check=False).returncode == 0]
+        if not guarded:
+            yield
+            return
+        # the address the app hosts see this machine's connections come from
+        me = re.search(r"\bsrc (\S+)", run(["ip", "-o", "route", "get", self.addresses[self.apps[0]]]).stdout).group(1)
+        proxies = [self.address(h) for h in self.proxies]
+        state = f"md5sum < {path}; nft list table inet {table} | md5sum"
+        before = {}
+        try:
+            for h in guarded:
+                self.sh(h, f"cp -a {path} /root/.bench-saved-firewall.nft")
+                before[h] = self.sh(h, state).stdout
+                self.module("nftables_allowlist", {"table": table, "path": path, "rules": [
+                    {"protocol": "tcp", "ports": [self.port], "sources": proxies + [me]}]}, host=h)
+            log(f"app port {self.port} opened to this machine ({me}) on {', '.join(guarded)}")
+            yield
+        finally:
+            for h in before:
+                self.sh(h, f"cp -a /root/.bench-saved-firewall.nft {path} && nft -f {path} && rm /root/.bench-saved-firewall.nft")
+                if self.sh(h, state).stdout != before[h]:
+                    raise SystemExit(f"bench: could not restore the firewall rules of {h}")
+            if before:
+                log("app hosts' firewall rules restored")
 
     def servers(self, hosts):
         return [dict({"address": self.addresses[h], "port": self.port}, **self.backend_params.get(h, {})) for h in hosts]
@@ -721,6 +761,11 @@ def main():
         if run(["sh", "-c", f"command -v {tool}"], check=False).returncode != 0:
             raise SystemExit(f"bench: {tool} is missing: run `make deps` (wrk is Debian's package) and `make venv`")
     lab = Lab(args.inventory)
+    with lab.app_port_opened():
+        return measure(lab, args, parts)
+
+
+def measure(lab, args, parts):
     lab.check_up()
     app = lab.title()
     data = {

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.dumbflix.stack.plugins.module_utils.nftables_allowlist import validate_table_name
 from ansible_collections.dumbflix.stack.plugins.module_utils.pm2 import normalize_env, validate_name
 from ansible_collections.dumbflix.stack.plugins.module_utils.values import ValueRefused, validate_unix_user_name
 
@@ -38,11 +39,17 @@ def unix_user_name(value):
     return _accepted(validate_unix_user_name, value, "name")
 
 
+def nftables_table_name(value):
+    """True if ``dumbflix.stack.nftables_allowlist`` takes ``value`` as its ``table``."""
+    return _accepted(validate_table_name, value)
+
+
 class TestModule(object):
     """dumbflix.stack name tests."""
 
     def tests(self):
         return {
+            "nftables_table_name": nftables_table_name,
             "pm2_app_env": pm2_app_env,
             "pm2_app_name": pm2_app_name,
             "unix_user_name": unix_user_name,

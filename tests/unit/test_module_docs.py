@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from ansible_collections.dumbflix.stack.plugins.doc_fragments.nginx_test import ModuleDocFragment
-from ansible_collections.dumbflix.stack.plugins.modules import nginx_reverse_proxy, nginx_upstream, pm2_app
+from ansible_collections.dumbflix.stack.plugins.modules import nftables_allowlist, nginx_reverse_proxy, nginx_upstream, pm2_app
 
 # module -> the doc fragments it extends and the options they document (ansible.builtin.files
 # documents the file attributes add_file_common_args adds, which are not in ARGUMENT_SPEC)
@@ -12,12 +12,15 @@ FRAGMENTS = {
     nginx_upstream: ["ansible.builtin.files", "dumbflix.stack.nginx_test"],
     nginx_reverse_proxy: ["ansible.builtin.files", "dumbflix.stack.nginx_test"],
     pm2_app: None,
+    nftables_allowlist: None,
 }
 MODULES = list(FRAGMENTS)
 RETURN_KEYS = {
     nginx_upstream: {"path", "content", "backup_file", "servers", "nginx_error"},
     nginx_reverse_proxy: {"path", "link", "content", "backup_file", "server_names", "log_format", "nginx_error"},
     pm2_app: {"name", "status", "pid", "pids", "spec", "spec_hash", "commands", "reason"},
+    nftables_allowlist: {"path", "content", "digest", "table_changed", "backup_file", "rollback_unit",
+                         "rollback_cancelled", "nft_error"},
 }
 
 

@@ -32,7 +32,16 @@ def test_unix_user_name(value, expected):
 
 def test_every_test_is_registered():
     assert names.TestModule().tests() == {"pm2_app_env": names.pm2_app_env, "pm2_app_name": names.pm2_app_name,
-                                          "unix_user_name": names.unix_user_name}
+                                          "unix_user_name": names.unix_user_name,
+                                          "nftables_table_name": names.nftables_table_name}
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("dumbflix", True), ("dumbflix_vrrp", True), ("T" + "a" * 63, True),
+    ("", False), ("1table", False), ("dumbflix-fw", False), ("a" * 65, False), ("x; flush ruleset", False), (None, False),
+])
+def test_nftables_table_names_the_module_takes(value, expected):
+    assert names.nftables_table_name(value) is expected
 
 
 @pytest.mark.parametrize("value, expected", [
