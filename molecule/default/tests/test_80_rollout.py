@@ -106,7 +106,8 @@ def test_a_release_failing_its_health_check_stops_the_rollout_with_the_old_relea
 
     assert res.returncode != 0, res.stdout[-3000:]
     assert not load.failed(), load.summary()
-    message = " ".join(res.stdout.split())
+    # ansible-core prints a failed task's message on stderr
+    message = " ".join((res.stdout + res.stderr).split())
     assert re.search(
         r"host mol-app1: release [0-9a-f]{16} failed here \(Wait until the app answers HTTP 200: / Status code was 500",
         message,
