@@ -59,22 +59,24 @@ def served_marker(app_host):
     return app_host.check_output("curl -s -m 5 http://127.0.0.1:3000/rollout.txt").strip()
 
 
-def rolled_out(proxy, extra_vars):
+def rolled_out(proxy, capsys, extra_vars):
     """site.yml with extra_vars under load through the proxy: (finished run, load)."""
     with Load(address_of(proxy), DOMAIN, RATE, timeout=10, tag_param="rollout") as load:
         res = run_site(extra_vars=extra_vars)
-    print(load.summary())
+    # in the verify output whether the test passes or not: what was sent and what failed
+    with capsys.disabled():
+        print(f"\n  rollout of {sorted(extra_vars)}: {load.summary()}")
     # a run that sent almost nothing proves nothing about failed requests
     assert len(load.samples) >= RATE * 10, load.summary()
     return res, load
 
 
-def test_a_changed_app_rolls_out_host_by_host_without_one_failed_request(proxy, apps):
+def test_a_changed_app_rolls_out_host_by_host_without_one_failed_request(proxy, apps, capsys):
     state["original"] = {name: release_of(h) for name, h in apps.items()}
     state["upstream"] = proxy.file(UPSTREAM_FILE).md5sum
     marker = uuid.uuid4().hex
 
-    res, load = rolled_out(proxy, {"dumbflix_src": app_source("good", marker)})
+    res, load = rolled_out(proxy, capsys, {"dumbflix_src": app_source("good", marker)})
 
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     assert not load.failed(), load.summary()
@@ -94,12 +96,12 @@ def test_a_changed_app_rolls_out_host_by_host_without_one_failed_request(proxy, 
     state["marker"] = marker
 
 
-def test_a_release_failing_its_health_check_stops_the_rollout_with_the_old_release_served(proxy, apps):
+def test_a_release_failing_its_health_check_stops_the_rollout_with_the_old_release_served(proxy, apps, capsys):
     if "good" not in state:
         pytest.skip("needs the rollout of the test before")
     good = state["good"]["mol-app1"]
 
-    res, load = rolled_out(proxy, {
+    res, load = rolled_out(proxy, capsys, {
         "dumbflix_src": app_source("broken", uuid.uuid4().hex, broken=True),
         "dumbflix_health_timeout": HEALTH_TIMEOUT,
     })
@@ -123,13 +125,13 @@ def test_a_release_failing_its_health_check_stops_the_rollout_with_the_old_relea
     assert proxy.file(UPSTREAM_FILE).md5sum == state["upstream"]
 
 
-def test_dumbflix_release_rolls_back_to_the_converged_release_the_same_way(proxy, apps):
+def test_dumbflix_release_rolls_back_to_the_converged_release_the_same_way(proxy, apps, capsys):
     if "good" not in state:
         pytest.skip("needs the rollout of the first test")
     original = state["original"]["mol-app1"]
     assert len(set(state["original"].values())) == 1, state["original"]
 
-    res, load = rolled_out(proxy, {"dumbflix_release": original})
+    res, load = rolled_out(proxy, capsys, {"dumbflix_release": original})
 
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     assert not load.failed(), load.summary()
