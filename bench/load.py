@@ -13,6 +13,18 @@ import time
 import uuid
 
 
+class SiteHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to an address with the site's name for SNI and the certificate check, as `curl --resolve` does."""
+
+    def __init__(self, address, port, domain, **kwargs):
+        super().__init__(address, port, **kwargs)
+        self.domain = domain
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.domain)
+
+
 class Load:
     """GET /?<tag_param>=<tag>&i=<n> at ``rate`` requests/s against ``address``:``port``
     (over TLS with ``tls_context``) with ``Host: domain``, each on a new connection (as browsers opening a page), until
@@ -42,7 +54,8 @@ class Load:
             else:
                 # one context for every request: loading the CA store per request would make the
                 # load generator, not the proxy, the bottleneck
-                conn = http.client.HTTPSConnection(self.address, self.port, timeout=self.timeout, context=self.tls_context)
+                conn = SiteHTTPSConnection(self.address, self.port, self.domain, timeout=self.timeout,
+                                           context=self.tls_context)
             conn.request("GET", f"/?{self.tag_param}={self.tag}&i={i}", headers={"Host": self.domain})
             resp = conn.getresponse()
             resp.read()

@@ -3,7 +3,7 @@
 # Usage: lab/print-access.sh INVENTORY
 set -uo pipefail
 inventory=${1:-inventory/lab}
-read -r domain port tls_port tls container < <(ansible-inventory -i "$inventory" --list 2>/dev/null | python3 -c '
+read -r domain port tls_port tls container vip containers < <(ansible-inventory -i "$inventory" --list 2>/dev/null | python3 -c '
 import json, sys
 inv = json.load(sys.stdin)
 hv = inv.get("_meta", {}).get("hostvars", {})
@@ -13,23 +13,29 @@ def published(target, default):
     ports = [str(p) for p in v.get("lab_published_ports", []) if str(p).endswith(":" + target)]
     return ports[0].split(":")[-2] if ports else default
 tls = v.get("dumbflix_tls", "off")
-print(v.get("dumbflix_domain", "?"), published("80", "8080"), published("443", "8443"),
-      "off" if tls is False else tls, "%s-%s" % (v.get("lab_name", "dumbflix-lab"), proxy))
+vip = str(v.get("dumbflix_vip") or "").split("/")[0]
+print(v.get("dumbflix_domain", "?"), published("80", "80" if vip else "8080"), published("443", "443" if vip else "8443"),
+      "off" if tls is False else tls, "%s-%s" % (v.get("lab_name", "dumbflix-lab"), proxy), vip or "-",
+      ",".join("%s-%s" % (v.get("lab_name", "dumbflix-lab"), p) for p in inv.get("proxy", {}).get("hosts") or []))
 ')
+# With a floating address (inventory/lab-ha) this machine reaches the proxies on the lab network
+# itself, at the address keepalived moves between them; else the first proxy's published ports.
+addr=127.0.0.1
+[ "$vip" != - ] && addr=$vip
 app=$(cat "${CACHE_DIR:-.cache}/lab-app.txt" 2>/dev/null || echo "as the inventory says")
 
 if [ "$tls" = off ]; then
   cat <<TXT
 
 Running: ${app}.
-The site is up: http://${domain}:${port}/ once your machine resolves ${domain} to 127.0.0.1.
-  Linux/macOS:  echo '127.0.0.1 ${domain}' | sudo tee -a /etc/hosts
-  Windows:      add the line '127.0.0.1 ${domain}' to C:\\Windows\\System32\\drivers\\etc\\hosts (as Administrator)
-  Without DNS:  curl -H 'Host: ${domain}' http://127.0.0.1:${port}/
+The site is up: http://${domain}:${port}/ once your machine resolves ${domain} to ${addr}.
+  Linux/macOS:  echo '${addr} ${domain}' | sudo tee -a /etc/hosts
+  Windows:      add the line '${addr} ${domain}' to C:\\Windows\\System32\\drivers\\etc\\hosts (as Administrator)
+  Without DNS:  curl -H 'Host: ${domain}' http://${addr}:${port}/
 
-Proof (curl -H 'Host: ${domain}' http://127.0.0.1:${port}/):
+Proof (curl -H 'Host: ${domain}' http://${addr}:${port}/):
 TXT
-  out=$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{time_total}' -H "Host: ${domain}" "http://127.0.0.1:${port}/" 2>&1)
+  out=$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{time_total}' -H "Host: ${domain}" "http://${addr}:${port}/" 2>&1)
   code=${out%% *}
   if [ "$code" = 200 ]; then
     echo "  HTTP 200 in ${out#* }s"
@@ -48,7 +54,13 @@ if [ "$tls" = self_signed ]; then
   cert_file=$(docker exec "$container" nginx -T 2>/dev/null | sed -n 's/^[[:space:]]*ssl_certificate[[:space:]]\+\([^;]*\);.*/\1/p' | head -n1)
   cert=${CACHE_DIR:-.cache}/lab-site.crt
   mkdir -p "$(dirname "$cert")"
-  if [ -n "$cert_file" ] && docker exec "$container" cat "$cert_file" >"$cert" 2>/dev/null; then
+  # every proxy makes its own certificate: behind a floating address either may answer, so trust each
+  copied=true
+  : >"$cert"
+  for each in ${containers//,/ }; do
+    docker exec "$each" cat "$cert_file" >>"$cert" 2>/dev/null || copied=false
+  done
+  if [ -n "$cert_file" ] && $copied; then
     trust=(--cacert "$cert")
     cert_note="self-signed (dumbflix_tls: self_signed), copied to ${cert}: trust that file, or accept the browser's warning"
   else
@@ -59,18 +71,18 @@ fi
 cat <<TXT
 
 Running: ${app}.
-The site is up: https://${domain}:${tls_port}/ once your machine resolves ${domain} to 127.0.0.1
+The site is up: https://${domain}:${tls_port}/ once your machine resolves ${domain} to ${addr}
 (http://${domain}:${port}/ redirects there).
-  Linux/macOS:  echo '127.0.0.1 ${domain}' | sudo tee -a /etc/hosts
-  Windows:      add the line '127.0.0.1 ${domain}' to C:\\Windows\\System32\\drivers\\etc\\hosts (as Administrator)
-  Without DNS:  curl --resolve ${domain}:${tls_port}:127.0.0.1 ${trust[*]} https://${domain}:${tls_port}/
+  Linux/macOS:  echo '${addr} ${domain}' | sudo tee -a /etc/hosts
+  Windows:      add the line '${addr} ${domain}' to C:\\Windows\\System32\\drivers\\etc\\hosts (as Administrator)
+  Without DNS:  curl --resolve ${domain}:${tls_port}:${addr} ${trust[*]} https://${domain}:${tls_port}/
 The certificate is ${cert_note}.
 
-Proof (curl --resolve ${domain}:${tls_port}:127.0.0.1 ${trust[*]} https://${domain}:${tls_port}/):
+Proof (curl --resolve ${domain}:${tls_port}:${addr} ${trust[*]} https://${domain}:${tls_port}/):
 TXT
-out=$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{time_total} %{http_version}' --resolve "${domain}:${tls_port}:127.0.0.1" \
+out=$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{time_total} %{http_version}' --resolve "${domain}:${tls_port}:${addr}" \
   "${trust[@]}" "https://${domain}:${tls_port}/" 2>&1)
-redirect=$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: ${domain}" "http://127.0.0.1:${port}/" 2>&1)
+redirect=$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: ${domain}" "http://${addr}:${port}/" 2>&1)
 if [ "${out%% *}" = 200 ]; then
   read -r _ seconds version <<<"$out"
   echo "  HTTP/${version} 200 in ${seconds}s, certificate checked for ${domain}"

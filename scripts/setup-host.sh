@@ -25,6 +25,8 @@ declare -A want=(
   [chromium]=chromium
   # make bench measures the proxy with wrk
   [wrk]=wrk
+  # the keepalived_vrrp tests check every rendered file with keepalived --config-test
+  [keepalived]=keepalived
 )
 # file -> Debian package that provides it
 declare -A want_files=(

@@ -4,7 +4,13 @@ import pytest
 import yaml
 
 from ansible_collections.dumbflix.stack.plugins.doc_fragments.nginx_test import ModuleDocFragment
-from ansible_collections.dumbflix.stack.plugins.modules import nftables_allowlist, nginx_reverse_proxy, nginx_upstream, pm2_app
+from ansible_collections.dumbflix.stack.plugins.modules import (
+    keepalived_vrrp,
+    nftables_allowlist,
+    nginx_reverse_proxy,
+    nginx_upstream,
+    pm2_app,
+)
 
 # module -> the doc fragments it extends and the options they document (ansible.builtin.files
 # documents the file attributes add_file_common_args adds, which are not in ARGUMENT_SPEC)
@@ -13,6 +19,7 @@ FRAGMENTS = {
     nginx_reverse_proxy: ["ansible.builtin.files", "dumbflix.stack.nginx_test"],
     pm2_app: None,
     nftables_allowlist: None,
+    keepalived_vrrp: None,
 }
 MODULES = list(FRAGMENTS)
 RETURN_KEYS = {
@@ -21,6 +28,7 @@ RETURN_KEYS = {
     pm2_app: {"name", "status", "pid", "pids", "spec", "spec_hash", "commands", "reason"},
     nftables_allowlist: {"path", "content", "digest", "table_changed", "backup_file", "rollback_unit",
                          "rollback_cancelled", "nft_error"},
+    keepalived_vrrp: {"path", "content", "backup_file", "config_error"},
 }
 
 

@@ -27,13 +27,20 @@ def proxy():
 
 
 @pytest.fixture(scope="session")
+def proxies():
+    return {name: host(name) for name in ("mol-ssh-proxy1", "mol-ssh-proxy2")}
+
+
+@pytest.fixture(scope="session")
 def apps():
     return {name: host(name) for name in ("mol-ssh-app1", "mol-ssh-app2")}
 
 
 def site(*args):
-    """Run playbooks/site.yml on the proxy as a user would, with extra arguments; return the finished process."""
+    """Run playbooks/site.yml on the proxies as a user would, with extra arguments; return the finished process.
+
+    Both proxies: they share the floating address and, with dumbflix_tls self_signed, one certificate."""
     # molecule forces colour on; the output is read as plain text
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
-    return subprocess.run(["ansible-playbook", SITE, "-i", INVENTORY, "--limit", PROXY, *args],
+    return subprocess.run(["ansible-playbook", SITE, "-i", INVENTORY, "--limit", "proxy", *args],
                           capture_output=True, text=True, check=False, env=env)

@@ -1,6 +1,7 @@
 """The firewall role on the app hosts: only the proxy reaches the app port, SSH stays open, and the rules live
 in the collection's own nftables table, which a reload of its unit (what a boot does) brings back."""
 import os
+import re
 import socket
 import subprocess
 
@@ -72,8 +73,15 @@ def test_a_new_ssh_connection_works_after_the_rules_are_applied(apps):
         assert res.returncode == 0 and "pong" in res.stdout, res.stdout + res.stderr
 
 
-def test_rules_live_in_the_collections_table_only(proxy, apps):
-    proxy_address = address_of(proxy)
+def allowed_sources(table, rule_prefix):
+    """The addresses of the accept rule starting with rule_prefix (`tcp dport 3000`), one address or an nft set."""
+    match = re.search(rf"^\s*{re.escape(rule_prefix)} ip saddr (\{{ [^}}]+ \}}|\S+) accept$", table, re.M)
+    assert match, (rule_prefix, table)
+    return set(match.group(1).strip("{} ").split(", "))
+
+
+def test_rules_live_in_the_collections_table_only(proxies, apps):
+    proxy_addresses = {address_of(h) for h in proxies.values()}
     for name, h in apps.items():
         tables = sudo(h, "nft list tables").splitlines()
         assert f"table inet {TABLE}" in tables, name
@@ -81,7 +89,8 @@ def test_rules_live_in_the_collections_table_only(proxy, apps):
         assert "table inet molecule_user" in tables, name
         assert "tcp dport 9 counter" in sudo(h, "nft list table inet molecule_user"), name
         ours = sudo(h, f"nft list table inet {TABLE}")
-        assert f"tcp dport {PORT} ip saddr {proxy_address} accept" in ours, (name, ours)
+        # every proxy, and nobody else
+        assert allowed_sources(ours, f"tcp dport {PORT}") == proxy_addresses, (name, ours)
         assert f"tcp dport {PORT} reject with tcp reset" in ours, (name, ours)
         # nothing about SSH: the table governs only what the collection owns
         assert "dport 22" not in ours and "ssh" not in ours, (name, ours)
