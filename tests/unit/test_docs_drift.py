@@ -1,6 +1,7 @@
 """The docs can't drift from the code: docs/reference.md is what `make docs` makes of the roles' argument specs
 and the plugins' documentation; the README's variable table names real variables with their real defaults;
 every variable and every `make` target the docs name exists."""
+import functools
 import glob
 import importlib.util
 import os
@@ -40,6 +41,7 @@ def load_yaml(path):
         return yaml.safe_load(handle)
 
 
+@functools.cache
 def generator():
     spec = importlib.util.spec_from_file_location("gen_reference", os.path.join(ROOT, "scripts", "gen_reference.py"))
     module = importlib.util.module_from_spec(spec)
@@ -47,6 +49,7 @@ def generator():
     return module
 
 
+@functools.cache
 def main_options():
     """{variable: [(role, option)]} over every role's main entry point."""
     found = {}
@@ -228,6 +231,7 @@ def set_fact_names(tasks):
     return names
 
 
+@functools.cache
 def known_names():
     """What a name in the docs may be: a role variable (any entry point, defaults, vars), a fact a role publishes,
     a per-host dict a filter reads, the name of a role, module, module_utils file, filter or test of the
