@@ -18,7 +18,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export CACHE_DIR
 export STAGE_LOG := $(CURDIR)/$(CACHE_DIR)/stages.log
 
-.PHONY: help up lab down test deps venv image lint yamllint unit molecule build clean bench
+.PHONY: help up lab down test deps venv image lint yamllint unit molecule build clean bench docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ test: venv deps image ## everything CI checks: lint, unit and nginx/pm2 tests, m
 
 bench: venv deps ## measure the running lab (make up first): proxy overhead, failover under load, converge scaling
 	python bench/bench.py --inventory $(INVENTORY) $(BENCH_ARGS)
+
+docs: venv ## write docs/reference.md from the roles' argument specs and the plugins' documentation
+	python scripts/gen_reference.py
 
 deps: ## install host packages (docker.io, mmdebstrap, nginx, node) and start dockerd
 	@scripts/setup-host.sh

@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 import time
 import uuid
 
@@ -15,7 +16,10 @@ import pytest
 import testinfra
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-SITE = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "site.yml")
+PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+SITE = os.path.join(PROJECT, "playbooks", "site.yml")
+# tests/docs_blocks.py (the docs' marked blocks, the lab → scenario table) is shared with tests/unit
+sys.path.append(os.path.join(PROJECT, "tests"))
 DOMAIN = "alvin.xyz"
 APP_USER = "dumbflix"
 PM2_NAME = "dumbflix-frontend"
@@ -79,8 +83,8 @@ def upstreams_for(proxy, probe, count):
     return [UPSTREAM_ADDR.search(line).group(1) for line in lines]
 
 
-def run_site(*extra_inventories, extra_vars=None, check=False):
-    """Run playbooks/site.yml as a user would; return the finished process (output as text)."""
+def site_command(*extra_inventories, extra_vars=None, check=False):
+    """The ansible-playbook command line of run_site."""
     args = ["ansible-playbook", SITE, "-i", INVENTORY]
     for inv in extra_inventories:
         args += ["-i", inv]
@@ -88,6 +92,12 @@ def run_site(*extra_inventories, extra_vars=None, check=False):
         args += ["-e", json.dumps(extra_vars)]
     if check:
         args += ["--check", "--diff"]
+    return args
+
+
+def run_site(*extra_inventories, extra_vars=None, check=False):
+    """Run playbooks/site.yml as a user would; return the finished process (output as text)."""
+    args = site_command(*extra_inventories, extra_vars=extra_vars, check=check)
     # molecule forces colour on; the recap and diff are read as plain text
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
     return subprocess.run(args, capture_output=True, text=True, check=False, env=env)
