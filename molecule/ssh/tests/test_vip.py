@@ -97,8 +97,9 @@ def fail_the_holder(what, fail, tls_context, capsys):
         moved_at = load.now()
         time.sleep(5)
     failed = sorted(load.failed())
-    # from the first failed request sent to the end of the last one: the seconds a user saw no site
-    without_service = failed[-1][0] + failed[-1][1] - failed[0][0] if failed else 0.0
+    # from the first request sent that failed to the last one: the seconds in which a user's new request got no
+    # answer (requests sent before the move wait their timeout, 2 s, after it: that is not counted twice)
+    without_service = failed[-1][0] - failed[0][0] + 1 / RATE if failed else 0.0
     after_move = [sample for sample in failed if sample[0] > moved_at]
     with capsys.disabled():
         print(f"{what} on {holder} at {failed_at:.1f} s: the address moved to {new_holder} after {moved_after:.1f} s; "
