@@ -165,7 +165,6 @@ config_error:
 
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dumbflix.stack.plugins.module_utils.keepalived_conf import (
@@ -174,6 +173,7 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.keepalived_conf imp
     normalize_vrrp,
     render_vrrp,
 )
+from ansible_collections.dumbflix.stack.plugins.module_utils.managed_file import read_bytes, write_private_temp
 from ansible_collections.dumbflix.stack.plugins.module_utils.values import ValueRefused
 
 ARGUMENT_SPEC = dict(
@@ -183,14 +183,6 @@ ARGUMENT_SPEC = dict(
     backup=dict(type="bool", default=False),
     keepalived_binary=dict(type="str", default="keepalived"),
 )
-
-
-def read_file(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
-    except (IOError, OSError):
-        return None
 
 
 _AUTH_PASS_LINE_RE = re.compile(r"^(\s*auth_pass\s+)\S+", re.M)
@@ -206,11 +198,8 @@ def config_test(module, content, directory):
     binary = name if os.sep in name else module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"])
     if not binary or not os.access(binary, os.X_OK):
         module.fail_json(msg="keepalived_binary %r was not found: install the keepalived package" % name)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dumbflix-keepalived.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content.encode("utf-8"))
     # the password is in it: root only, also while it is a temporary file
-    os.chmod(tmp, 0o600)
+    tmp = write_private_temp(directory, content.encode("utf-8"), ".dumbflix-keepalived.")
     rc, out, err = module.run_command([binary, "--config-test", "--use-file", tmp])
     # keepalived exits 0 for a file it could not read: only the temporary file's own test counts
     return tmp, rc == 0, (err or out or "keepalived exited with %d" % rc).strip()
@@ -226,7 +215,9 @@ def main():
     except ValueRefused as exc:
         module.fail_json(msg=str(exc), field=exc.field)
     content = render_vrrp(normalized) if present else ""
-    before = read_file(path)
+    before = read_bytes(path)
+    if before is not None:
+        before = before.decode("utf-8", "replace")
     if not present and before is not None and not before.startswith(MARKER):
         # someone else's keepalived: not ours to remove
         module.warn("%s was not written by dumbflix.stack.keepalived_vrrp (its first line is not %r): left alone"

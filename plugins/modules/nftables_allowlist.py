@@ -183,9 +183,9 @@ nft_error:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.dumbflix.stack.plugins.module_utils.managed_file import read_bytes, write_private_temp
 from ansible_collections.dumbflix.stack.plugins.module_utils.nftables_allowlist import (
     ALLOWLIST_OPTIONS,
     live_digest,
@@ -209,14 +209,6 @@ ARGUMENT_SPEC = dict(
 
 def rollback_unit_name(table):
     return "dumbflix-firewall-rollback-%s" % table.replace("_", "-")
-
-
-def read_file(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 class Nft:
@@ -245,14 +237,6 @@ class Nft:
     def load(self, path, check=False):
         rc, out, err = self.run(*(["-c", "-f", path] if check else ["-f", path]))
         return rc == 0, (err or out or "nft exited with %d" % rc).strip()
-
-
-def write_temp(module, directory, content):
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dumbflix-nft.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-    os.chmod(tmp, 0o600)
-    return tmp
 
 
 def rollback_path(path):
@@ -337,7 +321,7 @@ def main():
     encoded = content.encode("utf-8")
 
     nft = Nft(module)
-    before = read_file(path)
+    before = read_bytes(path)
     listing = nft.listing(table) if nft.binary else None
     file_changed = (before != encoded) if present else before is not None
     table_changed = (live_digest(listing) != digest) if present else listing is not None
@@ -367,7 +351,7 @@ def main():
     rollback = None
     unit = rollback_unit_name(table)
     try:
-        tmp = write_temp(module, directory if os.path.isdir(directory) else module.tmpdir, encoded)
+        tmp = write_private_temp(directory if os.path.isdir(directory) else module.tmpdir, encoded, ".dumbflix-nft.")
         ok, output = nft.load(tmp, check=True)
         if not ok:
             module.fail_json(msg="nft -c refused the rendered rules; nothing was changed: %s" % output,
