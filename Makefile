@@ -6,6 +6,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 IMAGE ?= dumbflix-lab-base:trixie
+# every Debian release CI converges: the lab's trixie (13), and bookworm (12) and bullseye (11)
+# for the releases scenario and the real-nginx tests on each release's nginx
+IMAGES := dumbflix-lab-base:trixie dumbflix-lab-base:bookworm dumbflix-lab-base:bullseye
 INVENTORY ?= inventory/lab
 CACHE_DIR := .cache
 COLLECTIONS := $(CURDIR)/.ansible/collections
@@ -18,7 +21,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export CACHE_DIR
 export STAGE_LOG := $(CURDIR)/$(CACHE_DIR)/stages.log
 
-.PHONY: help up lab down test deps venv image lint yamllint unit molecule build clean bench docs
+.PHONY: help up lab down test deps venv image images lint yamllint unit molecule build clean bench docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -34,11 +37,14 @@ lab: venv deps image ## create (or update) one container per inventory host
 down: venv deps ## remove the lab's containers and network
 	ansible-playbook playbooks/lab.yml -i $(INVENTORY) -e lab_state=absent
 
-test: venv deps image ## everything CI checks: lint, unit and nginx/pm2 tests, molecule
+test: venv deps images ## everything CI checks: lint, unit and nginx/pm2 tests (on Debian 11, 12 and 13's nginx), molecule
 	@mkdir -p $(CACHE_DIR); : > $(STAGE_LOG); rc=0; \
 	scripts/stage ansible-lint ansible-lint || rc=1; \
 	scripts/stage yamllint yamllint -s . || rc=1; \
 	scripts/stage pytest pytest || rc=1; \
+	for suite in bullseye trixie; do \
+	  scripts/stage nginx-$$suite scripts/nginx-release-tests.sh $$suite -q || rc=1; \
+	done; \
 	scripts/stage build $(MAKE) --no-print-directory build || rc=1; \
 	if [ -n "$${DUMBFLIX_REAL_APP:-}" ]; then \
 	  echo "=== the default scenario deploys the real app from $$DUMBFLIX_REAL_APP"; \
@@ -75,6 +81,9 @@ $(COLLECTION_LINK):
 
 image: deps ## build the lab's Debian 13 systemd image locally (nothing is pulled)
 	@lab/build-image.sh $(IMAGE)
+
+images: deps ## build the Debian 11, 12 and 13 images make test uses
+	@for image in $(IMAGES); do lab/build-image.sh $$image || exit 1; done
 
 lint: venv
 	ansible-lint

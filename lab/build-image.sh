@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Builds the lab's base image (Debian 13 with systemd) locally: no registry is
-# reachable from these machines, so nothing is ever pulled.
-# Usage: lab/build-image.sh IMAGE_TAG
+# Builds a lab base image (Debian with systemd) locally: no registry is reachable from
+# these machines, so nothing is ever pulled. The tag names the Debian release: the lab
+# and the default scenario run trixie (13); the releases scenario bookworm (12) and
+# bullseye (11), the older releases students' VMs have.
+# Usage: lab/build-image.sh dumbflix-lab-base:SUITE
 set -euo pipefail
 
-image=${1:?usage: lab/build-image.sh IMAGE_TAG}
+image=${1:?usage: lab/build-image.sh dumbflix-lab-base:SUITE}
+suite=${image##*:}
+case "$suite" in
+  bullseye|bookworm|trixie) ;;
+  *) echo "lab/build-image.sh: $image: the tag must be a Debian release this lab builds (bullseye, bookworm, trixie), not '$suite'" >&2
+     exit 2 ;;
+esac
 if docker image inspect "$image" >/dev/null 2>&1; then
   echo "image $image already present"
   exit 0
@@ -25,7 +33,7 @@ mmdebstrap --variant=minbase --quiet \
   --customize-hook='chroot "$1" update-ca-certificates >/dev/null 2>&1 || true' \
   --customize-hook='copy-in /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/' \
   --customize-hook='rm -f "$1/etc/machine-id"; : > "$1/etc/machine-id"' \
-  trixie "$work/rootfs.tar"
+  "$suite" "$work/rootfs.tar"
 
 docker import \
   --change 'CMD ["/lib/systemd/systemd"]' \

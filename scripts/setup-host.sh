@@ -46,7 +46,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   echo "installing: ${missing[*]}"
   if ! { apt-get update -q >"$cache/apt.log" 2>&1 &&
-         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$cache/apt.log" 2>&1; }; then
+         DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$cache/apt.log" 2>&1; }; then
     die "apt-get could not install ${missing[*]} (log: $cache/apt.log); check the machine's apt sources and network, then re-run"
   fi
   # Debian starts nginx on port 80 when it installs it; the tests use their own private nginx.

@@ -241,3 +241,19 @@ def render_vrrp(normalized):
         ]
     lines += ["}", ""]
     return "\n".join(lines)
+
+
+# SIGTERM as subprocess reports it (-15) and as a shell does (128 + 15)
+_SIGTERM_STATUSES = (-15, 143)
+
+
+def config_test_passed(returncode, stdout, stderr):
+    """keepalived's own verdict on a file, from ``keepalived --config-test``'s exit status and output.
+
+    keepalived prints every problem it finds and nothing on a clean file. keepalived 2.2.7 (Debian 12's) ends
+    every test of a file that has a vrrp_script by sending itself SIGTERM, after parsing the whole file and
+    printing what it found, clean or not; so with that signal the file passes only when nothing was printed.
+    """
+    if returncode == 0:
+        return True
+    return returncode in _SIGTERM_STATUSES and not ((stdout or "") + (stderr or "")).strip()

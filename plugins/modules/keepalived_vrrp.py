@@ -124,6 +124,8 @@ options:
     default: keepalived
 notes:
   - Needs keepalived 2.x and, in a container, C(--cap-add NET_ADMIN).
+  - keepalived 2.2.7 (Debian 12) ends every C(--config-test) of a file with a C(vrrp_script) by signalling itself;
+    the module then passes the file only when keepalived printed no complaint about it.
   - Supports check mode and diff mode; the password never appears in a diff or in RV(content).
 seealso:
   - name: keepalived.conf(5)
@@ -170,6 +172,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dumbflix.stack.plugins.module_utils.keepalived_conf import (
     MARKER,
     VRRP_OPTIONS,
+    config_test_passed,
     normalize_vrrp,
     render_vrrp,
 )
@@ -202,7 +205,7 @@ def config_test(module, content, directory):
     tmp = write_private_temp(directory, content.encode("utf-8"), ".dumbflix-keepalived.")
     rc, out, err = module.run_command([binary, "--config-test", "--use-file", tmp])
     # keepalived exits 0 for a file it could not read: only the temporary file's own test counts
-    return tmp, rc == 0, (err or out or "keepalived exited with %d" % rc).strip()
+    return tmp, config_test_passed(rc, out, err), (err or out or "keepalived exited with %d" % rc).strip()
 
 
 def main():

@@ -18,7 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from module_runner import run_module
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+# DUMBFLIX_TEST_NGINX: another nginx to run every test against, e.g. scripts/nginx-release-tests.sh's wrapper that
+# runs an older Debian release's nginx in a container sharing this machine's network, process ids and /tmp
+NGINX = (os.environ.get("DUMBFLIX_TEST_NGINX") or shutil.which("nginx")
+         or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None))
 
 
 def free_port():

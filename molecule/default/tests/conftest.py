@@ -9,8 +9,6 @@ import re
 import shlex
 import subprocess
 import sys
-import time
-import uuid
 
 import pytest
 import testinfra
@@ -18,15 +16,17 @@ import testinfra
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 SITE = os.path.join(PROJECT, "playbooks", "site.yml")
-# tests/docs_blocks.py (the docs' marked blocks, the lab → scenario table) is shared with tests/unit
+# tests/docs_blocks.py (the docs' marked blocks, the lab → scenario table) is shared with tests/unit, and
+# tests/topology.py (the task's checks) with the other scenarios
 sys.path.append(os.path.join(PROJECT, "tests"))
+import topology  # noqa: E402  pylint: disable=wrong-import-position
+from topology import recap  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 DOMAIN = "alvin.xyz"
 APP_USER = "dumbflix"
 PM2_NAME = "dumbflix-frontend"
 PORT = 3000
 ACCESS_LOG = "/var/log/nginx/dumbflix.access.log"
 UPSTREAM_FILE = "/etc/nginx/conf.d/upstream-dumbflix.conf"
-UPSTREAM_ADDR = re.compile(r'upstream_addr="([^"]*)"')
 # the stand-in's "Dumbflix" or the real app's "Dumbflix - <author>"
 TITLE = re.compile(r"<title>Dumbflix( - [^<]+)?</title>")
 
@@ -51,36 +51,13 @@ def address_of(h):
 
 
 def request_many(proxy, count, path="/", timeout=5):
-    """Send `count` requests through the proxy; return (status codes, probe id).
-
-    The probe id is a query string that lets the caller find exactly these
-    requests in the access log.
-    """
-    probe = uuid.uuid4().hex
-    script = (
-        f"for i in $(seq {count}); do "
-        f"curl -s -o /dev/null -m {timeout} -w '%{{http_code}}\\n' "
-        f"-H 'Host: {DOMAIN}' 'http://127.0.0.1{path}?probe={probe}&i='$i; done"
-    )
-    out = proxy.check_output(script)
-    return out.split(), probe
+    """Send `count` requests for the domain to the proxy's own 127.0.0.1 over HTTP; return (codes, probe id)."""
+    return topology.request_many(proxy, count, f"http://127.0.0.1{path}", f"-H 'Host: {DOMAIN}'", timeout)
 
 
 def upstreams_for(proxy, probe, count):
-    """The $upstream_addr of each of the `count` logged requests carrying this probe id.
-
-    Fails unless exactly `count` lines are found, so a caller's assertion over the
-    addresses can never pass on an empty (or short) log read.
-    """
-    # nginx writes the log line when the request ends; give it a moment
-    lines = []
-    for _ in range(30):
-        lines = proxy.run(f"grep -F 'probe={probe}' {ACCESS_LOG}").stdout.splitlines()
-        if len(lines) >= count:
-            break
-        time.sleep(0.1)
-    assert len(lines) == count, f"{len(lines)} access log lines for probe {probe}, expected {count}"
-    return [UPSTREAM_ADDR.search(line).group(1) for line in lines]
+    """The $upstream_addr of each of the `count` logged requests carrying this probe id (exactly `count`)."""
+    return topology.upstreams_for(proxy, probe, count, ACCESS_LOG)
 
 
 def site_command(*extra_inventories, extra_vars=None, check=False):
@@ -110,23 +87,26 @@ def site(*extra_inventories, extra_vars=None, check=False):
     return res.stdout
 
 
-def recap(output):
-    """{host: {ok: N, changed: N, ...}} from the PLAY RECAP of an ansible-playbook run."""
-    hosts = {}
-    for line in output[output.rindex("PLAY RECAP"):].splitlines()[1:]:
-        match = re.match(r"(\S+)\s+:\s+(.*)", line)
-        if not match:
-            break
-        hosts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
-    return hosts
-
-
 def pm2(app_host, *args):
     """pm2 as the app user, as root runs it on a host without sudo (su sets HOME to the user's)."""
     return app_host.run(f"su -s /bin/sh -c {shlex.quote(' '.join(('pm2',) + args))} {APP_USER}")
 
 
 def pm2_status(app_host):
-    out = pm2(app_host, "jlist").stdout
-    procs = json.loads(out[out.index("["):])
-    return {p["name"]: p["pm2_env"]["status"] for p in procs}
+    return topology.pm2_statuses(pm2(app_host, "jlist").stdout)
+
+
+class Pm2App:
+    """The app under pm2 on one app host, for the checks in tests/topology.py."""
+
+    def __init__(self, app_host):
+        self.host = app_host
+
+    def stop(self):
+        return pm2(self.host, "stop", PM2_NAME).rc == 0
+
+    def start(self):
+        return pm2(self.host, "start", PM2_NAME).rc == 0
+
+    def status(self):
+        return pm2_status(self.host)[PM2_NAME]

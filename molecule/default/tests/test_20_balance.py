@@ -1,7 +1,6 @@
 """Task 4.2 / 4.4: both backends serve, in proportion to their weights (3 and 1)."""
-from collections import Counter
-
 from conftest import PORT, UPSTREAM_FILE, address_of, request_many, upstreams_for
+from topology import check_shared_by_weight
 
 
 def test_upstream_lists_every_app_host_with_its_parameters(proxy, apps):
@@ -12,13 +11,6 @@ def test_upstream_lists_every_app_host_with_its_parameters(proxy, apps):
 
 
 def test_requests_are_shared_by_weight(proxy, apps):
-    codes, probe = request_many(proxy, 40)
-    assert codes == ["200"] * 40
-    served = Counter(upstreams_for(proxy, probe, 40))
-    a1 = f"{address_of(apps['mol-app1'])}:{PORT}"
-    a2 = f"{address_of(apps['mol-app2'])}:{PORT}"
-    assert set(served) == {a1, a2}, served
-    assert sum(served.values()) == 40
-    # weights 3:1 -> app1 serves about 75 %; each nginx worker balances on its own,
-    # so allow some drift around the exact 30/10
-    assert 24 <= served[a1] <= 34, served
+    check_shared_by_weight(lambda count: request_many(proxy, count),
+                           lambda probe, count: upstreams_for(proxy, probe, count),
+                           heavy=f"{address_of(apps['mol-app1'])}:{PORT}", light=f"{address_of(apps['mol-app2'])}:{PORT}")

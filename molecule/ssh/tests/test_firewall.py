@@ -1,5 +1,6 @@
-"""The firewall role on the app hosts: only the proxy reaches the app port, SSH stays open, and the rules live
-in the collection's own nftables table, which a reload of its unit (what a boot does) brings back."""
+"""The firewall role on the app hosts: only the proxies reach the app port (server1's own nginx included: it is
+proxy and app, as in the task), SSH stays open, and the rules live in the collection's own nftables table, which a
+reload of its unit (what a boot does) brings back."""
 import os
 import re
 import socket
@@ -7,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import INVENTORY
+from conftest import INVENTORY, PROXIES
 
 PORT = 3000
 TABLE = "dumbflix"
@@ -39,16 +40,20 @@ def sudo(h, command):
 
 @pytest.fixture(scope="module")
 def other_pairs(apps):
-    names = sorted(apps)
-    return [(names[0], names[1]), (names[1], names[0])]
+    """(source, target) app hosts where the source is no proxy: server2 -> server1."""
+    return [(source, target) for source in sorted(apps) for target in sorted(apps)
+            if source != target and source not in PROXIES]
 
 
-def test_the_proxy_reaches_each_backends_port(proxy, apps):
-    for name, h in apps.items():
-        assert curl_code(proxy, address_of(h)) == "200", name
+def test_every_proxy_reaches_each_backends_port_its_own_included(proxies, apps):
+    for proxy_name, proxy_host in proxies.items():
+        for name, h in apps.items():
+            # server1 -> server1: its own nginx reaches its own app on the address the upstream names
+            assert curl_code(proxy_host, address_of(h)) == "200", f"{proxy_name} -> {name}"
 
 
 def test_another_app_host_is_refused(apps, other_pairs):
+    assert other_pairs == [("server2", "server1")]
     for source, target in other_pairs:
         # the app is up and listening: only the firewall stands between the two
         assert curl_code(apps[target], "127.0.0.1") == "200", target

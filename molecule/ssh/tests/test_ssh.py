@@ -4,8 +4,8 @@ from conftest import CERT_FILE, DOMAIN
 UPSTREAM_FILE = "/etc/nginx/conf.d/upstream-dumbflix.conf"
 
 
-def test_hosts_are_reached_over_ssh_as_the_unprivileged_deploy_user(proxy, apps):
-    for h in [proxy] + list(apps.values()):
+def test_hosts_are_reached_over_ssh_as_the_unprivileged_deploy_user(proxies, apps):
+    for h in list(proxies.values()) + list(apps.values()):
         assert h.user().name == "deploy"
         # set by sshd for the session: this connection is SSH, not docker exec
         assert h.check_output("echo $SSH_CONNECTION").strip()
@@ -23,7 +23,7 @@ def test_domain_serves_the_app_through_the_proxy(proxy):
 
 def test_upstream_holds_both_app_hosts_with_their_weights(proxy, apps):
     content = proxy.file(UPSTREAM_FILE).content_string
-    for name, weight in (("mol-ssh-app1", 3), ("mol-ssh-app2", 1)):
+    for name, weight in (("server1", 3), ("server2", 1)):
         address = apps[name].check_output("hostname -I | cut -d' ' -f1")
         assert f"server {address}:3000 weight={weight} max_fails=2 fail_timeout=10s;" in content, name
 

@@ -13,29 +13,18 @@ import sys
 import time
 
 import pytest
-import yaml
 
-from conftest import DOMAIN, host
+from conftest import DOMAIN, PROXIES, host, host_vars, scenario_vars
 
 sys.path.insert(0, os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "bench"))
 from load import Load  # noqa: E402  pylint: disable=wrong-import-position
 
-SCENARIO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "molecule.yml")
 CERT_FILE = "/etc/nginx/tls/dumbflix.crt"
 KEY_FILE = "/etc/nginx/tls/dumbflix.key"
 RATE = 20
 # the goal: the site answers again within 5 s of its proxy failing
 OUTAGE_GOAL = 5.0
-PROXIES = ("mol-ssh-proxy1", "mol-ssh-proxy2")
-
-
-def scenario_inventory():
-    with open(SCENARIO, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["provisioner"]["inventory"]
-
-
-INVENTORY_VARS = scenario_inventory()
-VIP = ipaddress.ip_interface(INVENTORY_VARS["group_vars"]["all"]["dumbflix_vip"])
+VIP = ipaddress.ip_interface(scenario_vars()["dumbflix_vip"])
 ADDRESS = str(VIP.ip)
 
 
@@ -113,7 +102,7 @@ def fail_the_holder(what, fail, tls_context, capsys):
 
 def test_one_proxy_holds_the_address_and_the_site_answers_on_it(tls_context):
     holder, _ = wait_for_holder()
-    assert holder == "mol-ssh-proxy1", "the first proxy of the inventory has the highest priority"
+    assert holder == "server1", "the first proxy of the inventory has the highest priority"
     with Load(ADDRESS, DOMAIN, RATE, timeout=2, port=443, tls_context=tls_context, tag_param="vip") as load:
         time.sleep(2)
     assert load.samples and not load.failed(), load.summary()
@@ -134,7 +123,7 @@ def test_both_proxies_resolve_the_domain_to_the_address():
 
 
 def test_only_the_proxies_may_speak_vrrp_to_a_proxy():
-    addresses = {INVENTORY_VARS["host_vars"][name]["ansible_host"] for name in PROXIES}
+    addresses = {host_vars(name)["ansible_host"] for name in PROXIES}
     for name in PROXIES:
         table = host(name).check_output("sudo -n nft list table inet dumbflix")
         match = re.search(r"^\s*meta l4proto (?:vrrp|112) ip saddr (\{ [^}]+ \}|\S+) accept$", table, re.M)

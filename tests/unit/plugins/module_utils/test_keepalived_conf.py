@@ -5,7 +5,12 @@ import subprocess
 
 import pytest
 
-from ansible_collections.dumbflix.stack.plugins.module_utils.keepalived_conf import MARKER, normalize_vrrp, render_vrrp
+from ansible_collections.dumbflix.stack.plugins.module_utils.keepalived_conf import (
+    MARKER,
+    config_test_passed,
+    normalize_vrrp,
+    render_vrrp,
+)
 from ansible_collections.dumbflix.stack.plugins.module_utils.values import ValueRefused
 
 CHECK = ["/usr/bin/curl", "--silent", "--output", "/dev/null", "--max-time", "1", "http://127.0.0.1:80/"]
@@ -105,12 +110,37 @@ def config_test(keepalived, tmp_path, text):
 def test_keepalived_reads_every_rendered_file_without_a_complaint(keepalived, tmp_path, changes):
     # script_user must exist where the file is tested (the role creates keepalived_script on the proxies)
     result = config_test(keepalived, tmp_path, render_vrrp(normalize_vrrp(options(script_user="nobody", **changes))))
-    # keepalived prints every problem it finds; on a clean file it prints nothing. (Outside systemd, as here,
-    # it ends a clean test by signalling itself, so its exit status is not the verdict; on the proxies it is 0.)
+    # keepalived prints every problem it finds; on a clean file it prints nothing. (keepalived 2.2.7, this
+    # machine's and Debian 12's, ends the test of a file with a vrrp_script by signalling itself, so its exit
+    # status alone is not the verdict there; config_test_passed reads both, as the module does.)
     assert result.stderr == "" and result.stdout == "", result.stderr + result.stdout
+    assert config_test_passed(result.returncode, result.stdout, result.stderr), result.returncode
 
 
 def test_keepalived_complains_about_a_file_it_can_not_use(keepalived, tmp_path):
     # the check's user does not exist: keepalived would drop the check, so the module's test must fail
     result = config_test(keepalived, tmp_path, render_vrrp(normalize_vrrp(options(script_user="no_such_user"))))
     assert result.returncode != 0 and "script uid/gid" in result.stderr
+    assert not config_test_passed(result.returncode, result.stdout, result.stderr)
+
+
+def test_a_file_keepalived_complains_about_fails_its_test_whatever_the_exit_status(keepalived, tmp_path):
+    text = render_vrrp(normalize_vrrp(options(script_user="nobody"))).replace("    advert_int 1\n",
+                                                                               "    advert_int 1\n    bogus_keyword 3\n")
+    result = config_test(keepalived, tmp_path, text)
+    assert "Unknown keyword 'bogus_keyword'" in result.stderr + result.stdout
+    assert not config_test_passed(result.returncode, result.stdout, result.stderr), result.returncode
+
+
+@pytest.mark.parametrize("returncode, stdout, stderr, passed", [
+    (0, "", "", True),
+    (-15, "", "", True),
+    (143, "", "\n", True),
+    (-15, "", "(/etc/keepalived/keepalived.conf: Line 10) Unknown keyword 'x'\n", False),
+    (143, "WARNING - script '/x' is not executable", "", False),
+    (1, "", "", False),
+    (-9, "", "", False),
+    (5, "", "(keepalived.conf: Line 6) Unknown keyword 'x'", False),
+])
+def test_config_test_passed_reads_the_status_and_the_output(returncode, stdout, stderr, passed):
+    assert config_test_passed(returncode, stdout, stderr) is passed

@@ -1,0 +1,110 @@
+"""What the molecule scenarios check on a converged topology, shared by their verify steps.
+
+The scenarios reach their hosts differently (docker as root, SSH as deploy with sudo) and send their
+requests differently (HTTP to the proxy's 127.0.0.1, HTTPS with the site's certificate), so each conftest
+binds these to its hosts; the checks themselves, the task's 4.2, 4.5 and 4.6, are written once here.
+"""
+import json
+import re
+import time
+import uuid
+
+UPSTREAM_ADDR = re.compile(r'upstream_addr="([^"]*)"')
+
+
+def recap(output):
+    """{host: {ok: N, changed: N, ...}} from the PLAY RECAP of an ansible-playbook run."""
+    hosts = {}
+    for line in output[output.rindex("PLAY RECAP"):].splitlines()[1:]:
+        match = re.match(r"(\S+)\s+:\s+(.*)", line)
+        if not match:
+            break
+        hosts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
+    return hosts
+
+
+def pm2_statuses(jlist_output):
+    """{app name: status} from what `pm2 jlist` printed (a banner may come before the JSON)."""
+    procs = json.loads(jlist_output[jlist_output.index("["):])
+    return {p["name"]: p["pm2_env"]["status"] for p in procs}
+
+
+def request_many(h, count, url, curl_options="", timeout=5):
+    """Send `count` requests with curl on host `h` to `url`; return (status codes, probe id).
+
+    The probe id is a query string that finds exactly these requests in the access log."""
+    probe = uuid.uuid4().hex
+    script = (
+        f"for i in $(seq {count}); do "
+        f"curl -s -o /dev/null -m {timeout} -w '%{{http_code}}\\n' {curl_options} "
+        f"'{url}?probe={probe}&i='$i; done"
+    )
+    return h.check_output(script).split(), probe
+
+
+def upstreams_for(h, probe, count, access_log, sudo=""):
+    """The $upstream_addr of each of the `count` logged requests carrying this probe id.
+
+    Fails unless exactly `count` lines are found, so a caller's assertion over the addresses can never
+    pass on an empty (or short) log read."""
+    lines = []
+    # nginx writes the log line when the request ends; give it a moment
+    for _ in range(30):
+        lines = h.run(f"{sudo}grep -F 'probe={probe}' {access_log}").stdout.splitlines()
+        if len(lines) >= count:
+            break
+        time.sleep(0.1)
+    assert len(lines) == count, f"{len(lines)} access log lines for probe {probe}, expected {count}"
+    return [UPSTREAM_ADDR.search(line).group(1) for line in lines]
+
+
+def wait_for_200(send, seconds):
+    """Whether one request sent with send(1) answers 200 within `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        codes, _ = send(1)
+        if codes == ["200"]:
+            return True
+        time.sleep(1)
+    return False
+
+
+def check_one_app_stopped(send, logged, app, survivor):
+    """Task 4.5: with `app`'s app stopped under pm2, 50 requests all answer 200, every one from `survivor`
+    (an address:port of the upstream). `app` has stop(), start() and status() (its pm2 status)."""
+    assert app.stop()
+    try:
+        assert app.status() == "stopped"
+        codes, probe = send(50)
+        assert codes == ["200"] * 50
+        assert all(u.split(", ")[-1] == survivor for u in logged(probe, 50))
+    finally:
+        assert app.start()
+
+
+def check_all_apps_stopped(send, apps):
+    """Task 4.6: every app stopped, the site answers 502 within 5 s; started again, 200 once nginx tries the
+    servers again (after fail_timeout, 10 s)."""
+    for app in apps:
+        assert app.stop()
+    try:
+        started = time.time()
+        codes, _ = send(1)
+        assert codes == ["502"]
+        assert time.time() - started < 5
+    finally:
+        for app in apps:
+            assert app.start()
+    assert wait_for_200(send, 30)
+
+
+def check_shared_by_weight(send, logged, heavy, light, count=40):
+    """Task 4.2: `count` requests all 200, served by both backends about 3:1 (weights 3 and 1: heavy gets
+    24-34 of 40; each nginx worker balances on its own)."""
+    codes, probe = send(count)
+    assert codes == ["200"] * count
+    served = {}
+    for address in logged(probe, count):
+        served[address] = served.get(address, 0) + 1
+    assert set(served) == {heavy, light}, served
+    assert 24 <= served[heavy] <= 34, served
