@@ -8,6 +8,14 @@ rm -rf "$out"; mkdir -p "$out/collections"
 ansible-galaxy collection build --force --output-path "$out" . >/dev/null
 tarball=$(ls "$out"/dumbflix-stack-*.tar.gz)
 echo "built $(basename "$tarball") ($(du -h "$tarball" | cut -f1))"
+# the collection only: what galaxy.yml's build_ignore leaves out must not be in it
+unexpected=$(tar -tzf "$tarball" | sed 's|^\./||' | grep -vE '^(MANIFEST\.json|FILES\.json|README\.md|meta/|plugins/|roles/|docs/|changelogs/(changelog|config)\.yaml$|changelogs/$|playbooks/$|playbooks/(site|app-state)\.yml$)' || true)
+if [ -n "$unexpected" ]; then
+  echo "the tarball holds more than the collection (add it to galaxy.yml's build_ignore):" >&2
+  echo "$unexpected" | head -20 >&2
+  exit 1
+fi
+echo "files: $(tar -tzf "$tarball" | grep -vc '/$') (plugins, roles, meta, playbooks site.yml and app-state.yml, docs, changelog)"
 # from here on Ansible sees only the installed tarball, never the checkout
 printf '[defaults]\n' > "$out/ansible.cfg"
 export ANSIBLE_CONFIG="$out/ansible.cfg" ANSIBLE_COLLECTIONS_PATH="$out/collections" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false

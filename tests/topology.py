@@ -29,6 +29,23 @@ def pm2_statuses(jlist_output):
     return {p["name"]: p["pm2_env"]["status"] for p in procs}
 
 
+class Pm2App:
+    """One app under pm2 on one app host: `run(*args)` runs pm2 there as the app's user (the scenarios get there
+    differently) and returns testinfra's result."""
+
+    def __init__(self, run, name):
+        self.run, self.name = run, name
+
+    def stop(self):
+        return self.run("stop", self.name).rc == 0
+
+    def start(self):
+        return self.run("start", self.name).rc == 0
+
+    def status(self):
+        return pm2_statuses(self.run("jlist").stdout)[self.name]
+
+
 def request_many(h, count, url, curl_options="", timeout=5):
     """Send `count` requests with curl on host `h` to `url`; return (status codes, probe id).
 

@@ -96,17 +96,6 @@ def pm2_status(app_host):
     return topology.pm2_statuses(pm2(app_host, "jlist").stdout)
 
 
-class Pm2App:
-    """The app under pm2 on one app host, for the checks in tests/topology.py."""
-
-    def __init__(self, app_host):
-        self.host = app_host
-
-    def stop(self):
-        return pm2(self.host, "stop", PM2_NAME).rc == 0
-
-    def start(self):
-        return pm2(self.host, "start", PM2_NAME).rc == 0
-
-    def status(self):
-        return pm2_status(self.host)[PM2_NAME]
+def app_under_pm2(app_host):
+    """The app under pm2 on `app_host`, for the checks in tests/topology.py."""
+    return topology.Pm2App(lambda *args: pm2(app_host, *args), PM2_NAME)

@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from conftest import (APPS, CERT_FILE, DOMAIN, HTTPS_PORT, INVENTORY, PM2_NAME, PORT, PROJECT, PROXY, SCENARIO_DIR,
-                      Pm2App, address_of, host_vars, pm2_status, recap, request_many, run_site, upstreams_for,
-                      UPSTREAM_FILE)
-from topology import check_all_apps_stopped, check_one_app_stopped, check_shared_by_weight
+                      UPSTREAM_FILE, address_of, app_under_pm2, host_vars, pm2, pm2_status, recap, request_many,
+                      run_site, upstreams_for)
+from topology import Pm2App, check_all_apps_stopped, check_one_app_stopped, check_shared_by_weight
 
 sys.path.insert(0, os.path.join(PROJECT, "bench"))
 from load import Load  # noqa: E402  pylint: disable=wrong-import-position
@@ -65,11 +65,15 @@ def test_requests_are_shared_by_weight(proxy, apps):
 
 
 class AdHocPm2App(Pm2App):
-    """server1's app stopped and started the way docs/vms.md and docs/README.id.md tell a student to: an ad-hoc
-    ansible command from the control machine, become the app user."""
+    """An app host's app stopped and started the way docs/vms.md and docs/README.id.md tell a student to: an ad-hoc
+    ansible command from the control machine, become the app user (its status read over SSH as the others)."""
+
+    def __init__(self, name, app_host):
+        super().__init__(lambda *args: pm2(app_host, *args), PM2_NAME)
+        self.inventory_name = name
 
     def _pm2(self, action):
-        res = subprocess.run(["ansible", "server1", "-i", INVENTORY, "-b", "--become-user", "dumbflix",
+        res = subprocess.run(["ansible", self.inventory_name, "-i", INVENTORY, "-b", "--become-user", "dumbflix",
                               "-m", "ansible.builtin.command", "-a", f"pm2 {action} {PM2_NAME}"],
                              capture_output=True, text=True, check=False)
         return res.returncode == 0
@@ -84,11 +88,11 @@ class AdHocPm2App(Pm2App):
 def test_server1s_app_stopped_its_own_nginx_serves_every_request_from_server2(proxy, apps):
     check_one_app_stopped(lambda count: request_many(proxy, count),
                           lambda probe, count: upstreams_for(proxy, probe, count),
-                          AdHocPm2App(apps["server1"]), survivor=f"{address_of(apps['server2'])}:{PORT}")
+                          AdHocPm2App("server1", apps["server1"]), survivor=f"{address_of(apps['server2'])}:{PORT}")
 
 
 def test_both_apps_stopped_answers_502_then_recovers(proxy, apps):
-    check_all_apps_stopped(lambda count: request_many(proxy, count), [Pm2App(h) for h in apps.values()])
+    check_all_apps_stopped(lambda count: request_many(proxy, count), [app_under_pm2(h) for h in apps.values()])
 
 
 def app_source(marker):
