@@ -16,9 +16,6 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 APT = {"ansible.builtin.apt", "apt"}
 SUSPENDED = {"NEEDRESTART_SUSPEND": "1"}
-# Roles whose tasks another change owns; the lead adds the same environment there, then removes them from here
-# (strict: the test fails once they have it, so this list can't go stale).
-PENDING = set()
 
 
 def apt_tasks(tasks, environment=None):
@@ -40,8 +37,7 @@ def cases():
         with open(path, encoding="utf-8") as handle:
             tasks = yaml.safe_load(handle)
         for name, environment in apt_tasks(tasks):
-            marks = [pytest.mark.xfail(strict=True, reason="not yet suspended")] if relative in PENDING else []
-            yield pytest.param(relative, name, environment, id="%s: %s" % (relative, name), marks=marks)
+            yield pytest.param(relative, name, environment, id="%s: %s" % (relative, name))
 
 
 def test_the_roles_have_apt_tasks():

@@ -20,7 +20,6 @@ SITE = os.path.join(PROJECT, "playbooks", "site.yml")
 # tests/topology.py (the task's checks) with the other scenarios
 sys.path.append(os.path.join(PROJECT, "tests"))
 import topology  # noqa: E402  pylint: disable=wrong-import-position
-from topology import recap  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 DOMAIN = "alvin.xyz"
 APP_USER = "dumbflix"
 PM2_NAME = "dumbflix-frontend"

@@ -2,7 +2,8 @@
 changed=0, and a changed inventory value shows up in the diff as exactly the line it changes."""
 import os
 
-from conftest import PORT, UPSTREAM_FILE, address_of, recap, site
+from conftest import PORT, UPSTREAM_FILE, address_of, site
+from topology import recap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOSTS = {"mol-proxy1", "mol-app1", "mol-app2"}

@@ -16,7 +16,8 @@ import uuid
 
 import pytest
 
-from conftest import DOMAIN, TITLE, UPSTREAM_FILE, address_of, pm2_status, recap, run_site, site
+from conftest import DOMAIN, TITLE, UPSTREAM_FILE, address_of, pm2_status, run_site, site
+from topology import recap
 
 sys.path.insert(0, os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "bench"))
 from load import Load  # noqa: E402  pylint: disable=wrong-import-position

@@ -16,7 +16,6 @@ PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 # tests/topology.py: the task's checks, shared with the other scenarios
 sys.path.append(os.path.join(PROJECT, "tests"))
 import topology  # noqa: E402  pylint: disable=wrong-import-position
-from topology import recap  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 SITE = os.path.join(PROJECT, "playbooks", "site.yml")

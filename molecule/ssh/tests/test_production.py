@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from conftest import (APPS, CERT_FILE, DOMAIN, HTTPS_PORT, INVENTORY, PM2_NAME, PORT, PROJECT, PROXY, SCENARIO_DIR,
-                      UPSTREAM_FILE, address_of, app_under_pm2, host_vars, pm2, pm2_status, recap, request_many,
+                      UPSTREAM_FILE, address_of, app_under_pm2, host_vars, pm2, pm2_status, request_many,
                       run_site, upstreams_for)
-from topology import Pm2App, check_all_apps_stopped, check_one_app_stopped, check_shared_by_weight
+from topology import Pm2App, check_all_apps_stopped, check_one_app_stopped, check_shared_by_weight, recap
 
 sys.path.insert(0, os.path.join(PROJECT, "bench"))
 from load import Load  # noqa: E402  pylint: disable=wrong-import-position
