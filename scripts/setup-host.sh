@@ -16,7 +16,7 @@ declare -A want=(
   [nginx]=nginx
   [node]=nodejs
   [npm]=npm
-  # the ssh molecule scenario reaches its hosts over SSH, as on real servers
+  # the production molecule scenario reaches its hosts over SSH, as on real servers
   [ssh]=openssh-client
   [ssh-keygen]=openssh-client
   # make up asks whether the app's repository can be reached (git ls-remote)

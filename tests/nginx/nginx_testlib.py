@@ -78,7 +78,7 @@ class PrivateNginx:
         return subprocess.run([self.binary, "-c", self.conf, "-p", self.root + "/"] + list(extra),
                               capture_output=True, text=True, timeout=30, check=False)
 
-    def test(self):
+    def config_test(self):
         """``nginx -t`` on the whole private configuration: (ok, output)."""
         proc = self._run("-t")
         return proc.returncode == 0, proc.stderr

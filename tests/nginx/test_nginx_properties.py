@@ -83,7 +83,7 @@ def test_random_valid_upstreams_are_accepted_by_nginx(nginx, tmp_path, options):
     args = dict(nginx.module_args(), path=nginx.path("conf.d", "upstream.conf"), **options)
     result = run_module(nginx_upstream, args, tmpdir=tmp_path)
     assert not result.get("failed"), (result.get("msg"), options)
-    valid, output = nginx.test()
+    valid, output = nginx.config_test()
     assert valid, output
     # byte-for-byte idempotent
     assert run_module(nginx_upstream, args, tmpdir=tmp_path)["changed"] is False
@@ -136,7 +136,7 @@ def test_random_valid_sites_are_accepted_by_nginx(nginx, tmp_path, certificate, 
     args = nginx.site_args(**options)
     result = run_module(nginx_reverse_proxy, args, tmpdir=tmp_path)
     assert not result.get("failed"), (result.get("msg"), options)
-    valid, output = nginx.test()
+    valid, output = nginx.config_test()
     assert valid, output
     assert run_module(nginx_reverse_proxy, args, tmpdir=tmp_path)["changed"] is False
     # clean up for the next example (two random sites could legitimately conflict with each other)

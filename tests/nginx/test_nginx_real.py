@@ -64,7 +64,7 @@ UPSTREAM_VARIANTS = {
 def test_every_upstream_variant_is_accepted_by_nginx(nginx, tmp_path, variant):
     result = ok(upstream(nginx, tmp_path, **UPSTREAM_VARIANTS[variant]))
     assert result["changed"] is True
-    valid, output = nginx.test()
+    valid, output = nginx.config_test()
     assert valid, output
     # and the module's own nginx -t accepted it: the file is in place
     with open(result["path"]) as handle:
@@ -98,7 +98,7 @@ def test_every_site_variant_is_accepted_by_nginx(nginx, tmp_path, certificate, v
     options = dict({"listen": ["127.0.0.1:%d" % free_port()]}, **site_variants(*certificate)[variant])
     result = ok(site(nginx, tmp_path, **options))
     assert result["changed"] is True
-    valid, output = nginx.test()
+    valid, output = nginx.config_test()
     assert valid, output
     assert ok(site(nginx, tmp_path, **options))["changed"] is False
 
@@ -114,7 +114,7 @@ def test_rejected_upstream_change_is_rolled_back(nginx, tmp_path):
     assert dup["msg"].startswith("nginx -t rejected the new configuration; the previous files were restored: ")
     assert not os.path.exists(nginx.path("conf.d", "dup.conf"))
     assert snapshot(good["path"]) == before
-    assert nginx.test()[0]
+    assert nginx.config_test()[0]
     assert sorted(os.listdir(nginx.path("conf.d"))) == ["upstream-app.conf"]
 
 
@@ -134,7 +134,7 @@ def test_rejected_site_change_is_rolled_back_with_its_link(nginx, tmp_path, cert
     assert fresh["failed"] is True
     assert sorted(os.listdir(nginx.path("sites-available"))) == ["site"]
     assert sorted(os.listdir(nginx.path("sites-enabled"))) == ["site"]
-    assert nginx.test()[0]
+    assert nginx.config_test()[0]
 
 
 def test_removing_an_upstream_still_in_use_is_refused(nginx, tmp_path):

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """keepalived_vrrp's main(): check mode and diff never write and never show the password; state=absent removes
-only a file the module wrote. (Writing runs keepalived --config-test, which the molecule ssh scenario exercises on
+only a file the module wrote. (Writing runs keepalived --config-test, which the molecule production scenario exercises on
 real proxies: outside systemd keepalived ends even a clean test by signalling itself.)"""
 from module_runner import run_module
 

@@ -1,4 +1,4 @@
-"""The ssh scenario's hosts, reached the way the converge reached them: SSH as deploy.
+"""The production scenario's hosts, reached the way the converge reached them: SSH as deploy.
 
 The hosts are inventory/production's (server1: proxy and app, server2: app) plus a second proxy,
 server3; their addresses and lb_backend are the scenario's host_vars files."""
