@@ -32,23 +32,23 @@ Traffic goes only to the lab's own containers.
 import argparse
 import contextlib
 import functools
+import http.client
 import json
 import os
 import re
 import shlex
 import signal
+import ssl
 import statistics
 import subprocess
 import sys
 import time
-import urllib.parse
-import http.client
-import ssl
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # load.py beside this file: the request generator the rolling-deploy tests share
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from load import Load  # noqa: E402  pylint: disable=wrong-import-position
+
 RESULTS = os.path.join(ROOT, "bench", "results")
 UPSTREAM_FILE = "/etc/nginx/conf.d/upstream-{name}.conf"
 SITE_FILE = "/etc/nginx/sites-available/{name}"
@@ -64,7 +64,9 @@ def log(msg):
 def run(argv, check=True, **kw):
     res = subprocess.run(argv, capture_output=True, text=True, **kw)
     if check and res.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(shlex.quote(a) for a in argv)} failed ({res.returncode}):\n{res.stdout}{res.stderr}")
+        raise SystemExit(
+            f"bench: {' '.join(shlex.quote(a) for a in argv)} failed ({res.returncode}):\n{res.stdout}{res.stderr}"
+        )
     return res
 
 
@@ -129,7 +131,13 @@ class Lab:
 
     def address(self, host):
         res = run(
-            ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", self.container(host)],
+            [
+                "docker",
+                "inspect",
+                "-f",
+                "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+                self.container(host),
+            ],
             check=False,
         )
         if res.returncode != 0 or not res.stdout.split():
@@ -144,7 +152,19 @@ class Lab:
 
     def module(self, name, args, host=None):
         """Run one of the collection's modules on the proxy (or on `host`), as the roles do."""
-        res = run(["ansible", host or self.proxy, "-i", self.inventory, "-m", f"dumbflix.stack.{name}", "-a", json.dumps(args)], check=False)
+        res = run(
+            [
+                "ansible",
+                host or self.proxy,
+                "-i",
+                self.inventory,
+                "-m",
+                f"dumbflix.stack.{name}",
+                "-a",
+                json.dumps(args),
+            ],
+            check=False,
+        )
         if res.returncode != 0:
             raise SystemExit(f"bench: dumbflix.stack.{name} refused {args}:\n{res.stdout}{res.stderr}")
 
@@ -186,14 +206,18 @@ class Lab:
 
     def title(self):
         """What the proxy serves, by the page's <title> (the real app's names its author)."""
-        m = re.search(r"<title>([^<]*)</title>", self.get(self.addresses[self.proxy], self.proxy_port, tls=bool(self.tls))[1])
+        m = re.search(
+            r"<title>([^<]*)</title>", self.get(self.addresses[self.proxy], self.proxy_port, tls=bool(self.tls))[1]
+        )
         return f"the page titled {m.group(1)!r}" if m else "a page without a title"
 
     def check_up(self):
         code = self.get(self.addresses[self.proxy], self.proxy_port, tls=bool(self.tls))[0]
         if code != 200:
-            raise SystemExit(f"bench: the lab's proxy answers {code} for {self.proxy_url()} (Host {self.domain}): "
-                             "run `make up` first")
+            raise SystemExit(
+                f"bench: the lab's proxy answers {code} for {self.proxy_url()} (Host {self.domain}): "
+                "run `make up` first"
+            )
         for h in self.apps:
             if self.get(self.addresses[h], self.port)[0] != 200:
                 raise SystemExit(f"bench: app host {h} does not answer on port {self.port}: run `make up` first")
@@ -203,7 +227,9 @@ class Lab:
 
     def apply(self, upstream=None, site=None):
         """The converged files, then the given module arguments over them, then a reload."""
-        self.sh(self.proxy, " && ".join(f"cp -a /root/.bench-saved/{os.path.basename(f)} {f}" for f in self.saved_files()))
+        self.sh(
+            self.proxy, " && ".join(f"cp -a /root/.bench-saved/{os.path.basename(f)} {f}" for f in self.saved_files())
+        )
         if upstream:
             self.module("nginx_upstream", upstream)
         if site:
@@ -214,7 +240,9 @@ class Lab:
     def config_restored(self):
         """Keep the proxy's two files; put them back byte for byte and reload, whatever happens."""
         files = self.saved_files()
-        self.sh(self.proxy, "mkdir -p /root/.bench-saved && " + " && ".join(f"cp -a {f} /root/.bench-saved/" for f in files))
+        self.sh(
+            self.proxy, "mkdir -p /root/.bench-saved && " + " && ".join(f"cp -a {f} /root/.bench-saved/" for f in files)
+        )
         before = self.sh(self.proxy, "md5sum " + " ".join(files)).stdout
         try:
             yield
@@ -248,23 +276,36 @@ class Lab:
             for h in guarded:
                 self.sh(h, f"cp -a {path} /root/.bench-saved-firewall.nft")
                 before[h] = self.sh(h, state).stdout
-                self.module("nftables_allowlist", {"table": table, "path": path, "rules": [
-                    {"protocol": "tcp", "ports": [self.port], "sources": proxies + [me]}]}, host=h)
+                self.module(
+                    "nftables_allowlist",
+                    {
+                        "table": table,
+                        "path": path,
+                        "rules": [{"protocol": "tcp", "ports": [self.port], "sources": proxies + [me]}],
+                    },
+                    host=h,
+                )
             log(f"app port {self.port} opened to this machine ({me}) on {', '.join(guarded)}")
             yield
         finally:
             for h in before:
-                self.sh(h, f"cp -a /root/.bench-saved-firewall.nft {path} && nft -f {path} && rm /root/.bench-saved-firewall.nft")
+                self.sh(
+                    h,
+                    f"cp -a /root/.bench-saved-firewall.nft {path} && nft -f {path} && rm /root/.bench-saved-firewall.nft",
+                )
                 if self.sh(h, state).stdout != before[h]:
                     raise SystemExit(f"bench: could not restore the firewall rules of {h}")
             if before:
                 log("app hosts' firewall rules restored")
 
     def servers(self, hosts):
-        return [dict({"address": self.addresses[h], "port": self.port}, **self.backend_params.get(h, {})) for h in hosts]
+        return [
+            dict({"address": self.addresses[h], "port": self.port}, **self.backend_params.get(h, {})) for h in hosts
+        ]
 
 
 # --------------------------------------------------------------------------- 1. proxy overhead
+
 
 @functools.lru_cache(maxsize=None)
 def lb_defaults():
@@ -278,7 +319,12 @@ def lb_defaults():
 # The collection's defaults, as a converge writes them; variants change one thing.
 def collection_upstream(lab, hosts, **over):
     d = lb_defaults()
-    args = {"name": lab.upstream, "servers": lab.servers(hosts), "keepalive": d["lb_keepalive"], "zone_size": d["lb_zone_size"]}
+    args = {
+        "name": lab.upstream,
+        "servers": lab.servers(hosts),
+        "keepalive": d["lb_keepalive"],
+        "zone_size": d["lb_zone_size"],
+    }
     args.update(over)
     return args
 
@@ -388,7 +434,9 @@ def overhead(lab, rounds, seconds, levels):
                 for c in levels:
                     res = wrk(lab, url, c, seconds)
                     results[name][c].append(res)
-                    log(f"round {r}/{rounds} {name:48} c={c:<3} {res['rps']:9.0f} req/s p99 {res['p99']} ms errors {res['errors']}")
+                    log(
+                        f"round {r}/{rounds} {name:48} c={c:<3} {res['rps']:9.0f} req/s p99 {res['p99']} ms errors {res['errors']}"
+                    )
                 if name.startswith("d."):
                     knob_base.append(results[name][64][-1] if 64 in levels else wrk(lab, url, 64, seconds))
             for name, conf in knobs.items():
@@ -402,7 +450,11 @@ def overhead(lab, rounds, seconds, levels):
         "rounds": rounds,
         "seconds": seconds,
         "variants": {
-            n: {c: {k: summary(s, k) for k in ("rps", "p50", "p99", "time_wait")} | {"errors": sum(x["errors"] for x in s)} for c, s in v.items()}
+            n: {
+                c: {k: summary(s, k) for k in ("rps", "p50", "p99", "time_wait")}
+                | {"errors": sum(x["errors"] for x in s)}
+                for c, s in v.items()
+            }
             for n, v in results.items()
         },
         "raw": results,
@@ -434,8 +486,14 @@ def failover(lab, rate, phase_seconds, read_timeouts):
         log(f"failover with {label}: {rate} req/s, victim {victim}")
         with lab.config_restored():
             lab.apply(site=collection_site(lab, read_timeout=read_timeout))
-            with Load(lab.addresses[lab.proxy], lab.domain, rate, timeout=90, port=lab.proxy_port,
-                      tls_context=lab.tls_context if lab.tls else None) as load:
+            with Load(
+                lab.addresses[lab.proxy],
+                lab.domain,
+                rate,
+                timeout=90,
+                port=lab.proxy_port,
+                tls_context=lab.tls_context if lab.tls else None,
+            ) as load:
                 phases = []
 
                 def phase(name, action=None):
@@ -582,7 +640,12 @@ def report(data):
     targets = []
     if "overhead" in data:
         o = data["overhead"]
-        lines += ["## 1. Proxy overhead", "", f"wrk on this machine, {o['rounds']} rounds of {o['seconds']} s per cell; each request is a GET / of the app's index.html.", ""]
+        lines += [
+            "## 1. Proxy overhead",
+            "",
+            f"wrk on this machine, {o['rounds']} rounds of {o['seconds']} s per cell; each request is a GET / of the app's index.html.",
+            "",
+        ]
         if meta.get("proxy_scheme") == "https":
             lines += [
                 "The lab serves HTTPS (`dumbflix_tls`): every proxy variant, (b)–(d) and the knobs, is measured over TLS on 443",
@@ -612,13 +675,36 @@ def report(data):
 
         names = sorted(o["variants"])
         a, b, c_, d = names
-        lines += ["| ratio | " + " | ".join(f"c={c}" for c in o["levels"]) + " |", "| --- |" + " --- |" * len(o["levels"])]
-        lines.append("| (d)/(a) proxy vs direct, same backend | " + " | ".join(f"{med(d, c) / med(a, c):.2f}×" for c in o["levels"]) + " |")
-        lines.append("| (b)/(c) collection vs naive config | " + " | ".join(f"{med(b, c) / med(c_, c):.2f}×" for c in o["levels"]) + " |")
+        lines += [
+            "| ratio | " + " | ".join(f"c={c}" for c in o["levels"]) + " |",
+            "| --- |" + " --- |" * len(o["levels"]),
+        ]
+        lines.append(
+            "| (d)/(a) proxy vs direct, same backend | "
+            + " | ".join(f"{med(d, c) / med(a, c):.2f}×" for c in o["levels"])
+            + " |"
+        )
+        lines.append(
+            "| (b)/(c) collection vs naive config | "
+            + " | ".join(f"{med(b, c) / med(c_, c):.2f}×" for c in o["levels"])
+            + " |"
+        )
         lines.append("")
         ref = 64 if 64 in o["levels"] else o["levels"][0]
-        targets.append((f"(d) ≥ 0.85× direct at {ref} connections", f"{med(d, ref) / med(a, ref):.2f}×", med(d, ref) / med(a, ref) >= 0.85))
-        targets.append((f"(b) ≥ 1.8× the naive config at {ref} connections", f"{med(b, ref) / med(c_, ref):.2f}×", med(b, ref) / med(c_, ref) >= 1.8))
+        targets.append(
+            (
+                f"(d) ≥ 0.85× direct at {ref} connections",
+                f"{med(d, ref) / med(a, ref):.2f}×",
+                med(d, ref) / med(a, ref) >= 0.85,
+            )
+        )
+        targets.append(
+            (
+                f"(b) ≥ 1.8× the naive config at {ref} connections",
+                f"{med(b, ref) / med(c_, ref):.2f}×",
+                med(b, ref) / med(c_, ref) >= 1.8,
+            )
+        )
         lines += ["### Knobs, one at a time on (d), 64 connections", ""]
         base = o["knob_base"]["rps"]["median"]
         lines += [
@@ -627,27 +713,55 @@ def report(data):
             f"| (d) as configured | {fmt(o['knob_base']['rps'])} | 1.00× | {fmt(o['knob_base']['p99'], digits=2)} | {fmt(o['knob_base'].get('time_wait'))} |",
         ]
         for name, s in o["knobs"].items():
-            lines.append(f"| {name} | {fmt(s['rps'])} | {s['rps']['median'] / base:.2f}× | {fmt(s['p99'], digits=2)} | {fmt(s.get('time_wait'))} |")
+            lines.append(
+                f"| {name} | {fmt(s['rps'])} | {s['rps']['median'] / base:.2f}× | {fmt(s['p99'], digits=2)} | {fmt(s.get('time_wait'))} |"
+            )
         lines.append("")
     if "failover" in data:
         f = data["failover"]
-        lines += ["## 2. Failover under load", "", f"{f['rate']} requests/s, each on a new connection, {f['phase_seconds']} s per phase; the victim is `{f['victim']}`.", ""]
+        lines += [
+            "## 2. Failover under load",
+            "",
+            f"{f['rate']} requests/s, each on a new connection, {f['phase_seconds']} s per phase; the victim is `{f['victim']}`.",
+            "",
+        ]
         if meta.get("proxy_scheme") == "https":
             lines += ["Over HTTPS: each request's new connection includes a TLS handshake with the proxy.", ""]
         for label, r in f["runs"].items():
-            lines += [f"### {label}", "", "| phase | requests | failed | p50 ms | p99 ms | max ms | victim serves again after |", "| --- | --- | --- | --- | --- | --- | --- |"]
+            lines += [
+                f"### {label}",
+                "",
+                "| phase | requests | failed | p50 ms | p99 ms | max ms | victim serves again after |",
+                "| --- | --- | --- | --- | --- | --- | --- |",
+            ]
             for p in r["phases"]:
                 back = p.get("victim_back_after_s")
-                back = "—" if "victim_back_after_s" not in p else ("never (in this phase)" if back is None else f"{back} s")
+                back = (
+                    "—"
+                    if "victim_back_after_s" not in p
+                    else ("never (in this phase)" if back is None else f"{back} s")
+                )
                 fails = f"{p['failed']}" + (f" ({', '.join(p['failures'])})" if p["failed"] else "")
-                lines.append(f"| {p['phase']} | {p['requests']} | {fails} | {p['p50_ms']} | {p['p99_ms']} | {p['max_ms']} | {back} |")
+                lines.append(
+                    f"| {p['phase']} | {p['requests']} | {fails} | {p['p50_ms']} | {p['p99_ms']} | {p['max_ms']} | {back} |"
+                )
             lines += ["", f"![latency over time, {label}]({r['plot']})", ""] if r.get("plot") else [""]
         default = f["runs"][next(iter(f["runs"]))]
         by = {p["phase"]: p for p in default["phases"]}
-        targets.append((f"0 failed requests when one backend's app stops ({next(iter(f['runs']))})", str(by["app stopped"]["failed"]), by["app stopped"]["failed"] == 0))
+        targets.append(
+            (
+                f"0 failed requests when one backend's app stops ({next(iter(f['runs']))})",
+                str(by["app stopped"]["failed"]),
+                by["app stopped"]["failed"] == 0,
+            )
+        )
         frozen = by["host frozen"]
         targets.append(
-            (f"frozen backend: 0 failed, p99 under 2 s ({next(iter(f['runs']))})", f"{frozen['failed']} failed, p99 {frozen['p99_ms']} ms", frozen["failed"] == 0 and frozen["p99_ms"] < 2000)
+            (
+                f"frozen backend: 0 failed, p99 under 2 s ({next(iter(f['runs']))})",
+                f"{frozen['failed']} failed, p99 {frozen['p99_ms']} ms",
+                frozen["failed"] == 0 and frozen["p99_ms"] < 2000,
+            )
         )
     if "converge" in data:
         cv = data["converge"]
@@ -660,15 +774,36 @@ def report(data):
         ]
         lines += ["| app hosts | cold s | warm s | warm changed | warm / cold |", "| --- | --- | --- | --- | --- |"]
         for n, row in cv.items():
-            lines.append(f"| {n} | {row['cold']} | {row['warm']} | {row['warm_changed']} | {row['warm'] / row['cold']:.0%} |")
+            lines.append(
+                f"| {n} | {row['cold']} | {row['warm']} | {row['warm_changed']} | {row['warm'] / row['cold']:.0%} |"
+            )
         lines.append("")
         ns = sorted(int(n) for n in cv)
         first = cv[ns[0]] if ns[0] in cv else cv[str(ns[0])]
         last = cv[ns[-1]] if ns[-1] in cv else cv[str(ns[-1])]
-        targets.append(("warm re-run under 35% of cold", f"{first['warm'] / first['cold']:.0%}", first["warm"] / first["cold"] < 0.35))
-        targets.append((f"{ns[-1]} app hosts converge in under 1.5× the time of {ns[0]}", f"{last['cold'] / first['cold']:.2f}×", last["cold"] / first["cold"] < 1.5))
+        targets.append(
+            (
+                "warm re-run under 35% of cold",
+                f"{first['warm'] / first['cold']:.0%}",
+                first["warm"] / first["cold"] < 0.35,
+            )
+        )
+        targets.append(
+            (
+                f"{ns[-1]} app hosts converge in under 1.5× the time of {ns[0]}",
+                f"{last['cold'] / first['cold']:.2f}×",
+                last["cold"] / first["cold"] < 1.5,
+            )
+        )
     if targets:
-        lines[5:5] = ["## Targets", "", "Reported, not enforced: none of these is a timed test.", "", "| target | measured | |", "| --- | --- | --- |"]
+        lines[5:5] = [
+            "## Targets",
+            "",
+            "Reported, not enforced: none of these is a timed test.",
+            "",
+            "| target | measured | |",
+            "| --- | --- | --- |",
+        ]
         lines[11:11] = [f"| {t} | {m} | {verdict(ok)} |" for t, m, ok in targets] + [""]
     return "\n".join(lines) + "\n"
 
@@ -732,19 +867,24 @@ def main():
     signal.signal(signal.SIGINT, interrupted)
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--inventory", default=os.path.join(ROOT, "inventory", "lab"))
-    p.add_argument("--parts", default="overhead,failover,converge", help="comma-separated: overhead, failover, converge")
+    p.add_argument(
+        "--parts", default="overhead,failover,converge", help="comma-separated: overhead, failover, converge"
+    )
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=int, default=5, help="wrk duration per cell")
     p.add_argument("--levels", default="16,64,256", help="wrk connection counts")
     p.add_argument("--rate", type=float, default=40, help="failover load, requests/s")
     p.add_argument("--phase-seconds", type=int, default=15)
     p.add_argument(
-        "--read-timeouts", help="proxy_read_timeout values to run the failover with (default: the role's lb_read_timeout, then 60s)"
+        "--read-timeouts",
+        help="proxy_read_timeout values to run the failover with (default: the role's lb_read_timeout, then 60s)",
     )
     p.add_argument("--sizes", default="2,4,8", help="app host counts for the converge part")
     p.add_argument("--app-src", help="dumbflix_src for the converge part (default: what `make up` deployed)")
     p.add_argument("--out", default=RESULTS)
-    p.add_argument("--report-only", action="store_true", help="rewrite latest.md from latest.json in --out, measure nothing")
+    p.add_argument(
+        "--report-only", action="store_true", help="rewrite latest.md from latest.json in --out, measure nothing"
+    )
     args = p.parse_args()
     if args.report_only:
         with open(os.path.join(args.out, "latest.json")) as fh:
@@ -784,7 +924,11 @@ def measure(lab, args, parts):
         log(f"overhead: {time.monotonic() - t:.0f} s")
     if "failover" in parts:
         t = time.monotonic()
-        timeouts = args.read_timeouts.split(",") if args.read_timeouts else list(dict.fromkeys([lb_defaults()["lb_read_timeout"], "60s"]))
+        timeouts = (
+            args.read_timeouts.split(",")
+            if args.read_timeouts
+            else list(dict.fromkeys([lb_defaults()["lb_read_timeout"], "60s"]))
+        )
         data["failover"] = failover(lab, args.rate, args.phase_seconds, timeouts)
         log(f"failover: {time.monotonic() - t:.0f} s")
     if "converge" in parts:

@@ -54,8 +54,9 @@ class Load:
             else:
                 # one context for every request: loading the CA store per request would make the
                 # load generator, not the proxy, the bottleneck
-                conn = SiteHTTPSConnection(self.address, self.port, self.domain, timeout=self.timeout,
-                                           context=self.tls_context)
+                conn = SiteHTTPSConnection(
+                    self.address, self.port, self.domain, timeout=self.timeout, context=self.tls_context
+                )
             conn.request("GET", f"/?{self.tag_param}={self.tag}&i={i}", headers={"Host": self.domain})
             resp = conn.getresponse()
             resp.read()
@@ -99,6 +100,8 @@ class Load:
         """'<n> requests sent, <m> answered 200, <k> failed: {what: count}' for a test's message."""
         failed = self.failed()
         kinds = collections.Counter(str(s[2] or s[3]) for s in failed)
-        return (f"{len(self.samples)} requests sent in {self.now():.0f} s at {self.rate}/s, "
-                f"{len(self.samples) - len(failed)} answered 200, {len(failed)} failed"
-                + (f": {dict(kinds)}" if kinds else ""))
+        return (
+            f"{len(self.samples)} requests sent in {self.now():.0f} s at {self.rate}/s, "
+            f"{len(self.samples) - len(failed)} answered 200, {len(failed)} failed"
+            + (f": {dict(kinds)}" if kinds else "")
+        )

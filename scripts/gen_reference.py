@@ -8,6 +8,7 @@ The output depends only on those files (sorted by name, options in the order the
 them), so tests/unit/test_docs_drift.py can regenerate it in memory and compare it with the
 committed file.
 """
+
 import argparse
 import ast
 import os
@@ -100,8 +101,11 @@ def option_rows(options, prefix=""):
 def options_table(options):
     if not options:
         return ["No options."]
-    return ["| option | type | required | default | choices | description |",
-            "| --- | --- | --- | --- | --- | --- |", *option_rows(options)]
+    return [
+        "| option | type | required | default | choices | description |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *option_rows(options),
+    ]
 
 
 def read_yaml(path):
@@ -117,8 +121,11 @@ def python_string(path, name, class_name=None):
     if class_name:
         body = next(node.body for node in body if isinstance(node, ast.ClassDef) and node.name == class_name)
     for node in body:
-        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-                and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
+        ):
             return node.value.value
     raise ValueError(f"{path}: no {name} string")
 
@@ -142,8 +149,7 @@ def roles_section(root):
         if not os.path.isfile(spec_path):
             continue
         entry_points = read_yaml(spec_path)["argument_specs"]
-        lines += [f"### role {role}", "",
-                  f"`{NAMESPACE}.{role}`, from `roles/{role}/meta/argument_specs.yml`.", ""]
+        lines += [f"### role {role}", "", f"`{NAMESPACE}.{role}`, from `roles/{role}/meta/argument_specs.yml`.", ""]
         main_options = entry_points.get("main", {}).get("options")
         for entry, spec in entry_points.items():
             title = f"#### {role}: {entry}" if entry == "main" else f"#### {role}: tasks_from {entry}"
@@ -161,7 +167,7 @@ def fragment_options(root, fragment):
     """Options of one of the collection's own doc fragments, or None for another collection's."""
     if not fragment.startswith(NAMESPACE + "."):
         return None
-    name = fragment[len(NAMESPACE) + 1:]
+    name = fragment[len(NAMESPACE) + 1 :]
     path = os.path.join(root, "plugins", "doc_fragments", f"{name}.py")
     return yaml.safe_load(python_string(path, "DOCUMENTATION", "ModuleDocFragment")).get("options") or {}
 
@@ -170,8 +176,12 @@ def plugin_section(title, kind, docs):
     """docs: [(name, source path, DOCUMENTATION dict, {fragment: options or None})]"""
     lines = [f"## {title}", ""]
     for name, source, doc, fragments in docs:
-        lines += [f"### {kind} {name}", "",
-                  f"`{NAMESPACE}.{name}`, from `{source}`: {markup_to_markdown(doc.get('short_description', ''))}.", ""]
+        lines += [
+            f"### {kind} {name}",
+            "",
+            f"`{NAMESPACE}.{name}`, from `{source}`: {markup_to_markdown(doc.get('short_description', ''))}.",
+            "",
+        ]
         lines += [f"- {text}" for text in paragraphs(doc.get("description"))]
         lines.append("")
         if doc.get("positional"):

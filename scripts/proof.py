@@ -26,10 +26,12 @@ Writes <out>/*.png, <out>/index.html and <out>/proof.json (default .cache/proof)
 
 Usage: scripts/proof.py [-i INVENTORY] [--connect HOST:PORT] [--connect-tls HOST:PORT] [--out DIR]
 """
+
 import argparse
 import base64
 import fcntl
 import html
+import http.client
 import json
 import os
 import queue
@@ -43,7 +45,6 @@ import sys
 import tempfile
 import threading
 import time
-import http.client
 import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -57,13 +58,19 @@ RECOVERY_TIMEOUT = 60
 
 STATES = [
     ("all-up", "All backends up", "Every app host runs the app under pm2; the proxy balances across them.", "app"),
-    ("one-down", "One backend down",
-     "The app on {down} is stopped (pm2 stop); nginx passes requests on to the others and the site stays up.",
-     "app"),
-    ("all-down", "All backends down",
-     "The app is stopped on every app host; nginx answers with its 502 Bad Gateway page.", "502"),
-    ("all-back", "All backends back",
-     "The app is started again on every app host; the site is back.", "app"),
+    (
+        "one-down",
+        "One backend down",
+        "The app on {down} is stopped (pm2 stop); nginx passes requests on to the others and the site stays up.",
+        "app",
+    ),
+    (
+        "all-down",
+        "All backends down",
+        "The app is stopped on every app host; nginx answers with its 502 Bad Gateway page.",
+        "502",
+    ),
+    ("all-back", "All backends back", "The app is started again on every app host; the site is back.", "app"),
 ]
 
 
@@ -84,6 +91,7 @@ def timed(label, func, *args, **kwargs):
 
 # --- the deployment, through Ansible ------------------------------------------------------
 
+
 def tool(name):
     """An Ansible CLI from this Python's venv, else from PATH."""
     local = os.path.join(os.path.dirname(sys.executable), name)
@@ -94,8 +102,9 @@ def tool(name):
 
 
 def read_inventory(inventory):
-    res = subprocess.run([tool("ansible-inventory"), "-i", inventory, "--list"],
-                         capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [tool("ansible-inventory"), "-i", inventory, "--list"], capture_output=True, text=True, check=False
+    )
     if res.returncode != 0:
         raise ProofError(f"ansible-inventory could not read {inventory}: {res.stderr.strip()[-500:]}")
     inv = json.loads(res.stdout)
@@ -109,15 +118,22 @@ def read_inventory(inventory):
 
     proxies, apps = hosts("proxy"), hosts("app")
     if not proxies or not apps:
-        raise ProofError(f"inventory {inventory} needs a host in group 'proxy' and one in group 'app' "
-                         f"(proxy: {proxies or 'none'}, app: {apps or 'none'})")
+        raise ProofError(
+            f"inventory {inventory} needs a host in group 'proxy' and one in group 'app' "
+            f"(proxy: {proxies or 'none'}, app: {apps or 'none'})"
+        )
     proxy_vars = hostvars.get(proxies[0], {})
     domain = proxy_vars.get("dumbflix_domain")
     if not domain or not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", str(domain)):
         raise ProofError(f"host {proxies[0]}: dumbflix_domain is {domain!r}, not a domain such as alvin.xyz")
     ports = [str(p) for p in proxy_vars.get("lab_published_ports", [])]
-    return {"proxy": proxies[0], "apps": apps, "domain": domain,
-            "published": [p for p in ports if p.endswith(":80")], "published_tls": [p for p in ports if p.endswith(":443")]}
+    return {
+        "proxy": proxies[0],
+        "apps": apps,
+        "domain": domain,
+        "published": [p for p in ports if p.endswith(":80")],
+        "published_tls": [p for p in ports if p.endswith(":443")],
+    }
 
 
 def set_apps(inventory, state, hosts=None, check=False):
@@ -131,14 +147,19 @@ def set_apps(inventory, state, hosts=None, check=False):
     if check:
         args.append("--check")
     # one JSON document on stdout (and no other callback writing there)
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json", ANSIBLE_NOCOLOR="1")
+    env = dict(
+        os.environ,
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json",
+        ANSIBLE_NOCOLOR="1",
+    )
     res = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
     try:
         report = json.loads(res.stdout)
     except ValueError:
-        raise ProofError(f"{' '.join(args[1:])} failed (rc {res.returncode}): "
-                         f"{(res.stdout + res.stderr).strip()[-1500:]}") from None
+        raise ProofError(
+            f"{' '.join(args[1:])} failed (rc {res.returncode}): {(res.stdout + res.stderr).strip()[-1500:]}"
+        ) from None
     statuses, errors = {}, []
     for play in report.get("plays", []):
         for task in play.get("tasks", []):
@@ -149,8 +170,10 @@ def set_apps(inventory, state, hosts=None, check=False):
                     # check mode reports the status it predicts; a change means the app is not there yet
                     statuses[host] = "not online" if check and result.get("changed") else result["status"]
     if errors or res.returncode != 0:
-        raise ProofError(f"app-state.yml ({state}{', check mode' if check else ''}) failed: "
-                         + ("; ".join(errors) or res.stderr.strip()[-1500:]))
+        raise ProofError(
+            f"app-state.yml ({state}{', check mode' if check else ''}) failed: "
+            + ("; ".join(errors) or res.stderr.strip()[-1500:])
+        )
     return statuses
 
 
@@ -166,7 +189,9 @@ def get(connect, domain, path="/", context=None):
     try:
         if context:
             # the TCP connection goes to HOST:PORT; SNI and the certificate check are for the domain
-            conn.sock = context.wrap_socket(socket.create_connection((host, int(port)), timeout=5), server_hostname=domain)
+            conn.sock = context.wrap_socket(
+                socket.create_connection((host, int(port)), timeout=5), server_hostname=domain
+            )
         conn.request("GET", path, headers={"Host": domain})
         resp = conn.getresponse()
         resp.read()
@@ -184,8 +209,11 @@ def spki_sha256(der):
     from cryptography import x509  # comes with Ansible (the venv)
     from cryptography.hazmat.primitives import serialization
 
-    spki = x509.load_der_x509_certificate(der).public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    spki = (
+        x509.load_der_x509_certificate(der)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
@@ -202,17 +230,23 @@ class Site:
         """The proxy answered 301 Location: https://<domain>[:port]/: prepare for HTTPS there."""
         parts = urllib.parse.urlsplit(location or "")
         if parts.scheme != "https" or parts.hostname != self.domain:
-            raise ProofError(f"{self.start_url} through {self.connect} redirects to {location!r}, not to https://{self.domain}/")
+            raise ProofError(
+                f"{self.start_url} through {self.connect} redirects to {location!r}, not to https://{self.domain}/"
+            )
         if not self.connect_tls:
-            raise ProofError(f"{self.start_url} redirects to {location}, and no HTTPS port to reach it through is known "
-                             "(lab_published_ports has no ':443'): pass --connect-tls HOST:PORT")
+            raise ProofError(
+                f"{self.start_url} redirects to {location}, and no HTTPS port to reach it through is known "
+                "(lab_published_ports has no ':443'): pass --connect-tls HOST:PORT"
+            )
         self.https_port = parts.port or 443
         self.url = f"https://{self.domain}{'' if self.https_port == 443 else f':{self.https_port}'}/"
         host, port = self.connect_tls.rsplit(":", 1)
 
         def handshake(context):
-            with socket.create_connection((host, int(port)), timeout=5) as raw, \
-                    context.wrap_socket(raw, server_hostname=self.domain) as tls:
+            with (
+                socket.create_connection((host, int(port)), timeout=5) as raw,
+                context.wrap_socket(raw, server_hostname=self.domain) as tls,
+            ):
                 return tls.getpeercert(binary_form=True)
 
         self.context = ssl.create_default_context()
@@ -252,12 +286,14 @@ def wait_for_status(site, want, seconds):
         if got == want:
             return
         if time.monotonic() > deadline:
-            raise ProofError(f"{site.url} through {', '.join(site.allowed())} gave {said(got)}, not HTTP {want}, "
-                             f"for {seconds} s")
+            raise ProofError(
+                f"{site.url} through {', '.join(site.allowed())} gave {said(got)}, not HTTP {want}, for {seconds} s"
+            )
         time.sleep(1)
 
 
 # --- the browser, over the DevTools protocol on a pipe --------------------------------------
+
 
 def find_chromium():
     # Debian's /usr/bin/chromium is a shell wrapper that adds flags of its own (extensions,
@@ -281,15 +317,30 @@ class Browser:
         self.netlog = os.path.join(workdir, "netlog.json")
         rules = site.resolver_rules()
         args = [
-            binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-extensions", "--disable-default-apps", "--disable-domain-reliability",
-            "--disable-client-side-phishing-detection", "--no-pings", "--no-default-browser-check",
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--disable-default-apps",
+            "--disable-domain-reliability",
+            "--disable-client-side-phishing-detection",
+            "--no-pings",
+            "--no-default-browser-check",
             "--disable-features=HttpsUpgrades,MediaRouter,OptimizationHints,Translate,AutofillServerCommunication",
-            "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            "--mute-audio",
             f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}",
-            f"--user-data-dir={self.profile}", f"--host-resolver-rules={rules}",
-            f"--log-net-log={self.netlog}", "--remote-debugging-pipe", "about:blank",
+            f"--user-data-dir={self.profile}",
+            f"--host-resolver-rules={rules}",
+            f"--log-net-log={self.netlog}",
+            "--remote-debugging-pipe",
+            "about:blank",
         ]
         if site.pin:
             # chromium honours this only with --user-data-dir, which every run here has
@@ -305,8 +356,14 @@ class Browser:
             os.dup2(high[1], 4)
 
         self.stderr = open(os.path.join(workdir, "chromium.log"), "wb")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr,
-                                     preexec_fn=child_fds, close_fds=False)
+        self.proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=self.stderr,
+            stderr=self.stderr,
+            preexec_fn=child_fds,
+            close_fds=False,
+        )
         for fd in [to_browser_r, from_browser_w] + high:
             os.close(fd)
         self._next_id = 0
@@ -421,11 +478,15 @@ def look(binary, site, workdir):
         pages = [t for t in browser.send("Target.getTargets")["targetInfos"] if t["type"] == "page"]
         if not pages:
             raise ProofError("chromium opened no page")
-        session = browser.send("Target.attachToTarget", {"targetId": pages[0]["targetId"], "flatten": True})["sessionId"]
+        session = browser.send("Target.attachToTarget", {"targetId": pages[0]["targetId"], "flatten": True})[
+            "sessionId"
+        ]
         browser.send("Page.enable", session=session)
-        browser.send("Emulation.setDeviceMetricsOverride", {"width": VIEWPORT[0], "height": VIEWPORT[1],
-                                                              "deviceScaleFactor": 1, "mobile": False},
-                     session=session)
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": VIEWPORT[0], "height": VIEWPORT[1], "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
         nav = browser.send("Page.navigate", {"url": url}, session=session)
         if nav.get("errorText"):
             raise ProofError(f"chromium could not load {url} through {', '.join(site.allowed())}: {nav['errorText']}")
@@ -443,8 +504,11 @@ def look(binary, site, workdir):
         })"""
         deadline = time.monotonic() + 10
         while True:
-            page = json.loads(browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True},
-                                           session=session)["result"]["value"])
+            page = json.loads(
+                browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session)[
+                    "result"
+                ]["value"]
+            )
             if page["root"] or not page["hasRoot"] or time.monotonic() > deadline:
                 break
             time.sleep(0.25)
@@ -468,16 +532,16 @@ def check(page, expect, site):
         if not APP_TITLE.match(page["title"]):
             problems.append(f"title {page['title']!r} is not the app's ('Dumbflix' or 'Dumbflix - <author>')")
         if not page["hasRoot"]:
-            problems.append("no <div id=\"root\">: this is not the app's page")
+            problems.append('no <div id="root">: this is not the app\'s page')
         elif not page["root"] or not page["rootElements"]:
-            problems.append("the app's <div id=\"root\"> is empty: its script did not render")
+            problems.append('the app\'s <div id="root"> is empty: its script did not render')
     else:
         if page["status"] != 502:
             problems.append(f"HTTP status {page['status']}, expected 502")
         if "502 Bad Gateway" not in page["title"] or "502 Bad Gateway" not in page["body"]:
             problems.append(f"not nginx's 502 page (title {page['title']!r})")
         if page["hasRoot"]:
-            problems.append("the app's <div id=\"root\"> is on the page")
+            problems.append('the app\'s <div id="root"> is on the page')
     strays = [c for c in page["connections"] if c not in site.allowed()]
     if strays:
         problems.append(f"chromium connected to {', '.join(strays)}, not only to the proxy {', '.join(site.allowed())}")
@@ -488,40 +552,47 @@ def check(page, expect, site):
 
 # --- the report ----------------------------------------------------------------------------
 
+
 def write_index(out, shots, meta):
     rows = []
     for shot in shots:
         root_text = shot["page"]["root"] or shot["page"]["body"]
         rows.append(f"""
 <section>
-  <h2>{shot['n']}. {html.escape(shot['title'])} — {'passed' if not shot['problems'] else 'FAILED'}</h2>
-  <p>{html.escape(shot['what'])}</p>
-  <p class="facts">pm2 on the app hosts: {html.escape(', '.join(f'{h} {s}' for h, s in shot['pm2'].items()))}<br>
-  HTTP {shot['page']['status']} · title “{html.escape(shot['page']['title'])}” ·
-  rendered text: “{html.escape(root_text[:160])}{'…' if len(root_text) > 160 else ''}”<br>
-  chromium connected to: {html.escape(', '.join(shot['page']['connections']) or 'nothing')}
-  {('(and resolved to nothing: ' + html.escape(', '.join(shot['page']['blocked'])) + ')') if shot['page']['blocked'] else ''}
-  {''.join(f'<br><b>problem:</b> {html.escape(p)}' for p in shot['problems'])}</p>
-  <img src="{shot['file']}" width="{VIEWPORT[0]}" height="{VIEWPORT[1]}" alt="{html.escape(shot['title'])}">
+  <h2>{shot["n"]}. {html.escape(shot["title"])} — {"passed" if not shot["problems"] else "FAILED"}</h2>
+  <p>{html.escape(shot["what"])}</p>
+  <p class="facts">pm2 on the app hosts: {html.escape(", ".join(f"{h} {s}" for h, s in shot["pm2"].items()))}<br>
+  HTTP {shot["page"]["status"]} · title “{html.escape(shot["page"]["title"])}” ·
+  rendered text: “{html.escape(root_text[:160])}{"…" if len(root_text) > 160 else ""}”<br>
+  chromium connected to: {html.escape(", ".join(shot["page"]["connections"]) or "nothing")}
+  {("(and resolved to nothing: " + html.escape(", ".join(shot["page"]["blocked"])) + ")") if shot["page"]["blocked"] else ""}
+  {"".join(f"<br><b>problem:</b> {html.escape(p)}" for p in shot["problems"])}</p>
+  <img src="{shot["file"]}" width="{VIEWPORT[0]}" height="{VIEWPORT[1]}" alt="{html.escape(shot["title"])}">
 </section>""")
     tls_note = ""
     if meta["url"].startswith("https:"):
-        tls_note = (f" Each load started at http://{html.escape(meta['domain'])}/ and followed the proxy's redirect to "
-                    f"{html.escape(meta['url'])}")
-        tls_note += (f"; the browser accepted the proxy's self-signed certificate by its pinned key only "
-                     f"(sha256/{html.escape(meta['pinned'])})." if meta["pinned"] else ".")
+        tls_note = (
+            f" Each load started at http://{html.escape(meta['domain'])}/ and followed the proxy's redirect to "
+            f"{html.escape(meta['url'])}"
+        )
+        tls_note += (
+            f"; the browser accepted the proxy's self-signed certificate by its pinned key only "
+            f"(sha256/{html.escape(meta['pinned'])})."
+            if meta["pinned"]
+            else "."
+        )
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>dumbflix.stack proof: {html.escape(meta['domain'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>dumbflix.stack proof: {html.escape(meta["domain"])}</title>
 <style>body{{font-family:sans-serif;max-width:1340px;margin:1em auto}} section{{display:inline-block;
 vertical-align:top;width:48%;margin:0 1% 20px 0}} img{{border:1px solid #999;width:100%;height:auto}} .facts{{font-size:.85em;color:#333}}</style>
 </head><body>
-<h1>{html.escape(meta['url'])} in four states</h1>
-<p>Taken {html.escape(meta['taken'])} by headless {html.escape(meta['browser'])}, which resolved
-{html.escape(meta['domain'])} to the proxy {html.escape(meta['proxy'])} at {html.escape(meta['connect'])}
-(--host-resolver-rules, no hosts file) and every other name to nothing. Inventory: {html.escape(meta['inventory'])}.
+<h1>{html.escape(meta["url"])} in four states</h1>
+<p>Taken {html.escape(meta["taken"])} by headless {html.escape(meta["browser"])}, which resolved
+{html.escape(meta["domain"])} to the proxy {html.escape(meta["proxy"])} at {html.escape(meta["connect"])}
+(--host-resolver-rules, no hosts file) and every other name to nothing. Inventory: {html.escape(meta["inventory"])}.
 Each picture was checked from the same page load: the app rendered into its &lt;div id="root"&gt;, or nginx's
 502 page when every backend is down.{tls_note}</p>
-{''.join(rows)}
+{"".join(rows)}
 </body></html>
 """
     with open(os.path.join(out, "index.html"), "w", encoding="utf-8") as f:
@@ -529,23 +600,39 @@ Each picture was checked from the same page load: the app rendered into its &lt;
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-i", "--inventory", default=os.path.join(ROOT, "inventory", "lab"),
-                        help="the deployment's inventory (default: inventory/lab)")
-    parser.add_argument("--connect", metavar="HOST:PORT",
-                        help="where the browser reaches the proxy's port 80 (default: the lab's published "
-                             "port from lab_published_ports, e.g. 127.0.0.1:8080)")
-    parser.add_argument("--connect-tls", metavar="HOST:PORT",
-                        help="where the browser reaches the proxy's port 443 when the site redirects to HTTPS "
-                             "(default: the lab's published port, e.g. 127.0.0.1:8443)")
-    parser.add_argument("--out", default=os.path.join(ROOT, ".cache", "proof"),
-                        help="output folder for the PNGs, index.html and proof.json (default: .cache/proof)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "-i",
+        "--inventory",
+        default=os.path.join(ROOT, "inventory", "lab"),
+        help="the deployment's inventory (default: inventory/lab)",
+    )
+    parser.add_argument(
+        "--connect",
+        metavar="HOST:PORT",
+        help="where the browser reaches the proxy's port 80 (default: the lab's published "
+        "port from lab_published_ports, e.g. 127.0.0.1:8080)",
+    )
+    parser.add_argument(
+        "--connect-tls",
+        metavar="HOST:PORT",
+        help="where the browser reaches the proxy's port 443 when the site redirects to HTTPS "
+        "(default: the lab's published port, e.g. 127.0.0.1:8443)",
+    )
+    parser.add_argument(
+        "--out",
+        default=os.path.join(ROOT, ".cache", "proof"),
+        help="output folder for the PNGs, index.html and proof.json (default: .cache/proof)",
+    )
     args = parser.parse_args(argv)
     if not os.path.exists(args.inventory):
         parser.error(f"inventory {args.inventory} does not exist")
-    for option, value, example in (("--connect", args.connect, "127.0.0.1:8080 or 172.18.0.2:80"),
-                                   ("--connect-tls", args.connect_tls, "127.0.0.1:8443 or 172.18.0.2:443")):
+    for option, value, example in (
+        ("--connect", args.connect, "127.0.0.1:8080 or 172.18.0.2:80"),
+        ("--connect-tls", args.connect_tls, "127.0.0.1:8443 or 172.18.0.2:443"),
+    ):
         if value and not re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}", value):
             parser.error(f"{option} {value!r} is not HOST:PORT, e.g. {example}")
     return args
@@ -562,13 +649,19 @@ def main(argv=None):
         # "127.0.0.1:8080:80" -> 127.0.0.1:8080
         connect = ":".join(str(inv["published"][0]).split(":")[:2])
     else:
-        raise ProofError(f"host {inv['proxy']} publishes no port 80 (lab_published_ports): pass --connect HOST:PORT, "
-                         "the address where this machine reaches the proxy's port 80")
-    connect_tls = args.connect_tls or (":".join(inv["published_tls"][0].split(":")[:2]) if inv["published_tls"] else None)
+        raise ProofError(
+            f"host {inv['proxy']} publishes no port 80 (lab_published_ports): pass --connect HOST:PORT, "
+            "the address where this machine reaches the proxy's port 80"
+        )
+    connect_tls = args.connect_tls or (
+        ":".join(inv["published_tls"][0].split(":")[:2]) if inv["published_tls"] else None
+    )
     domain, apps = inv["domain"], inv["apps"]
     if len(apps) < 2:
-        raise ProofError(f"group 'app' of {args.inventory} has one host ({apps[0]}): the proof stops one backend "
-                         "and shows the site still up, which needs at least two")
+        raise ProofError(
+            f"group 'app' of {args.inventory} has one host ({apps[0]}): the proof stops one backend "
+            "and shows the site still up, which needs at least two"
+        )
     site = Site(domain, connect, connect_tls)
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False).stdout.strip()
     log(f"{site.start_url} through the proxy {inv['proxy']} at {connect}; app hosts {', '.join(apps)}; {version}")
@@ -580,15 +673,24 @@ def main(argv=None):
         log(f"{site.start_url} redirects to {site.url}, reached through {connect_tls}")
         status = site.status()
     if status != 200:
-        raise ProofError(f"{site.url} through {', '.join(site.allowed())} gave {said(status)}, not HTTP 200: is the lab "
-                         "up? run 'make up' (or pass --connect where the proxy's port 80 is reached)")
-    before = timed("checked that every app host runs the app (app-state.yml in check mode)",
-                   set_apps, args.inventory, "started", check=True)
+        raise ProofError(
+            f"{site.url} through {', '.join(site.allowed())} gave {said(status)}, not HTTP 200: is the lab "
+            "up? run 'make up' (or pass --connect where the proxy's port 80 is reached)"
+        )
+    before = timed(
+        "checked that every app host runs the app (app-state.yml in check mode)",
+        set_apps,
+        args.inventory,
+        "started",
+        check=True,
+    )
     not_online = {h: s for h, s in before.items() if s != "online"}
     if not_online or set(before) != set(apps):
-        raise ProofError(f"the app is not online on {', '.join(sorted(not_online) or sorted(set(apps) - set(before)))} "
-                         f"(pm2: {', '.join(f'{h} {s}' for h, s in before.items())}); the proof starts from a "
-                         "deployment where every backend runs it: run 'make up' (or site.yml)")
+        raise ProofError(
+            f"the app is not online on {', '.join(sorted(not_online) or sorted(set(apps) - set(before)))} "
+            f"(pm2: {', '.join(f'{h} {s}' for h, s in before.items())}); the proof starts from a "
+            "deployment where every backend runs it: run 'make up' (or site.yml)"
+        )
 
     os.makedirs(args.out, exist_ok=True)
     for stale in os.listdir(args.out):
@@ -609,8 +711,9 @@ def main(argv=None):
                 pm2.update(timed(f"stopped the app on {', '.join(rest)}", set_apps, args.inventory, "stopped", rest))
                 timed("the proxy answers 502", wait_for_status, site, 502, PAGE_TIMEOUT)
             elif key == "all-back":
-                pm2.update(timed(f"started the app on {', '.join(stopped)}", set_apps, args.inventory, "started",
-                                 stopped))
+                pm2.update(
+                    timed(f"started the app on {', '.join(stopped)}", set_apps, args.inventory, "started", stopped)
+                )
                 stopped = []
                 timed("the proxy answers 200 again", wait_for_status, site, 200, RECOVERY_TIMEOUT)
             t0 = time.monotonic()
@@ -619,29 +722,53 @@ def main(argv=None):
             file = f"{n}-{key}.png"
             with open(os.path.join(args.out, file), "wb") as f:
                 f.write(png)
-            shots.append({"n": n, "key": key, "title": title, "what": what.format(down=apps[0]), "expect": expect,
-                          "file": file, "pm2": dict(pm2), "page": page, "problems": problems})
+            shots.append(
+                {
+                    "n": n,
+                    "key": key,
+                    "title": title,
+                    "what": what.format(down=apps[0]),
+                    "expect": expect,
+                    "file": file,
+                    "pm2": dict(pm2),
+                    "page": page,
+                    "problems": problems,
+                }
+            )
             verdict = "passed" if not problems else "FAILED: " + "; ".join(problems)
-            log(f"{n}. {title}: HTTP {page['status']}, title {page['title']!r} -> {file} {verdict} "
-                f"({time.monotonic() - t0:.1f} s)")
+            log(
+                f"{n}. {title}: HTTP {page['status']}, title {page['title']!r} -> {file} {verdict} "
+                f"({time.monotonic() - t0:.1f} s)"
+            )
     finally:
         if stopped:
             log(f"restoring: starting the app on {', '.join(stopped)}")
             try:
                 set_apps(args.inventory, "started", stopped)
             except ProofError as err:
-                log(f"could not start the app again on {', '.join(stopped)}: {err}; "
-                    "run 'make up' (or site.yml) to restore the deployment")
+                log(
+                    f"could not start the app again on {', '.join(stopped)}: {err}; "
+                    "run 'make up' (or site.yml) to restore the deployment"
+                )
         shutil.rmtree(work, ignore_errors=True)
-    meta = {"domain": domain, "proxy": inv["proxy"], "connect": ", ".join(site.allowed()), "browser": version,
-            "url": site.url, "pinned": site.pin,
-            "inventory": args.inventory, "taken": time.strftime("%Y-%m-%d %H:%M %Z")}
+    meta = {
+        "domain": domain,
+        "proxy": inv["proxy"],
+        "connect": ", ".join(site.allowed()),
+        "browser": version,
+        "url": site.url,
+        "pinned": site.pin,
+        "inventory": args.inventory,
+        "taken": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }
     write_index(args.out, shots, meta)
     with open(os.path.join(args.out, "proof.json"), "w", encoding="utf-8") as f:
         json.dump({"meta": meta, "shots": shots}, f, indent=2)
     failed = [s for s in shots if s["problems"]]
-    log(f"{len(shots) - len(failed)} of {len(STATES)} pictures passed their checks; "
-        f"{os.path.join(args.out, 'index.html')} ({time.monotonic() - started:.0f} s in all)")
+    log(
+        f"{len(shots) - len(failed)} of {len(STATES)} pictures passed their checks; "
+        f"{os.path.join(args.out, 'index.html')} ({time.monotonic() - started:.0f} s in all)"
+    )
     return 1 if failed or len(shots) != len(STATES) else 0
 
 

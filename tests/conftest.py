@@ -4,6 +4,7 @@ The set-up step (``make venv``) links the checkout at
 ``.ansible/collections/ansible_collections/dumbflix/stack``; putting that root on
 sys.path lets tests import modules and module_utils exactly as Ansible does.
 """
+
 import os
 import sys
 

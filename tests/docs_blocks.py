@@ -13,6 +13,7 @@ In a runnable `sh` block every line that is not blank or a comment is a command.
 `console` block the lines starting with `$ ` are commands, and the lines up to the next `$ ` are what
 the doc shows that command printing.
 """
+
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -106,7 +107,7 @@ def fenced_blocks(text, path=""):
             kind = found.group(1)
             attrs = parse_attrs(found.group(2), f"{path}:{start}")
         info = opening.group(1).split()
-        blocks.append(Block(path, start + 1, info[0] if info else "", tuple(lines[start + 1:index]), kind, attrs))
+        blocks.append(Block(path, start + 1, info[0] if info else "", tuple(lines[start + 1 : index]), kind, attrs))
         index += 1
     return blocks
 
@@ -145,19 +146,21 @@ def commands(block):
         found = []
         for line in block.body:
             if line.startswith(PROMPT):
-                found.append(Command(line[len(PROMPT):].strip()))
+                found.append(Command(line[len(PROMPT) :].strip()))
             elif not found:
                 if line.strip():
                     raise DocsError(f"{block.where}: output before the first `$ ` command: {line!r}")
             elif line.strip():
                 found[-1] = Command(found[-1].text, found[-1].expected + (line,))
         return found
-    raise DocsError(f"{block.where}: a runnable block must be {', '.join(SHELL_LANGS)} or console, "
-                    f"not {block.lang or 'unlabelled'}")
+    raise DocsError(
+        f"{block.where}: a runnable block must be {', '.join(SHELL_LANGS)} or console, not {block.lang or 'unlabelled'}"
+    )
 
 
 def map_command(text, inventory):
     """A lab command as it runs against the scenario, or DocsError when it can't."""
+
     def container(match):
         if match.group(1) not in LAB_HOSTS:
             raise DocsError(f"no scenario host for the lab container {match.group(0)}: {text}")

@@ -2,6 +2,7 @@
 
 Shared by the unit tests and the real-nginx tests; tests/conftest.py puts this folder on sys.path.
 """
+
 import contextlib
 import io
 import json

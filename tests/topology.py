@@ -4,6 +4,7 @@ The scenarios reach their hosts differently (docker as root, SSH as deploy with 
 requests differently (HTTP to the proxy's 127.0.0.1, HTTPS with the site's certificate), so each conftest
 binds these to its hosts; the checks themselves, the task's 4.2, 4.5 and 4.6, are written once here.
 """
+
 import json
 import re
 import time
@@ -15,7 +16,7 @@ UPSTREAM_ADDR = re.compile(r'upstream_addr="([^"]*)"')
 def recap(output):
     """{host: {ok: N, changed: N, ...}} from the PLAY RECAP of an ansible-playbook run."""
     hosts = {}
-    for line in output[output.rindex("PLAY RECAP"):].splitlines()[1:]:
+    for line in output[output.rindex("PLAY RECAP") :].splitlines()[1:]:
         match = re.match(r"(\S+)\s+:\s+(.*)", line)
         if not match:
             break
@@ -25,7 +26,7 @@ def recap(output):
 
 def pm2_statuses(jlist_output):
     """{app name: status} from what `pm2 jlist` printed (a banner may come before the JSON)."""
-    procs = json.loads(jlist_output[jlist_output.index("["):])
+    procs = json.loads(jlist_output[jlist_output.index("[") :])
     return {p["name"]: p["pm2_env"]["status"] for p in procs}
 
 

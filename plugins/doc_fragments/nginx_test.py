@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Attributes and options shared by the modules that write nginx files and test them with ``nginx -t``."""
+
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type

@@ -36,8 +36,15 @@ def _addresses(value, variable, host):
     return list(value)
 
 
-def firewall_sources(proxy_hosts, hostvars, extra=None, host=None, group="proxy",
-                     variable="firewall_proxy_addresses", extra_variable="firewall_extra_sources"):
+def firewall_sources(
+    proxy_hosts,
+    hostvars,
+    extra=None,
+    host=None,
+    group="proxy",
+    variable="firewall_proxy_addresses",
+    extra_variable="firewall_extra_sources",
+):
     """The checked sources allowed to reach the app: every proxy's addresses, then ``extra``.
 
     Per proxy: its ``variable`` (a list) or, when that is empty, its fact
@@ -50,7 +57,8 @@ def firewall_sources(proxy_hosts, hostvars, extra=None, host=None, group="proxy"
     if not proxies:
         raise AnsibleFilterError(
             "the %s group has no hosts: the app hosts' firewall lets only proxies reach the app, so nothing could; "
-            "add the proxies to %s or set dumbflix_firewall: false" % (group, group))
+            "add the proxies to %s or set dumbflix_firewall: false" % (group, group)
+        )
     sources = []
     for proxy in proxies:
         try:
@@ -66,7 +74,8 @@ def firewall_sources(proxy_hosts, hostvars, extra=None, host=None, group="proxy"
         if not address:
             raise AnsibleFilterError(
                 "host %s: %s: not set, and the host has no primary IPv4 in its facts (ansible_default_ipv4.address): "
-                "gather facts for %s or set %s" % (proxy, variable, proxy, variable))
+                "gather facts for %s or set %s" % (proxy, variable, proxy, variable)
+            )
         sources.append(_checked(address, "ansible_default_ipv4.address", proxy))
     extra = _addresses(extra, extra_variable, host)
     sources += [_checked(value, item_field(extra_variable, index), host) for index, value in enumerate(extra)]

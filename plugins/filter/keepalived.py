@@ -74,7 +74,8 @@ def _address(hv, proxy):
     if not address:
         raise AnsibleFilterError(
             "host %s: keepalived_address: not set, and the host has no primary IPv4 in its facts "
-            "(ansible_default_ipv4.address): gather facts for %s or set keepalived_address" % (proxy, proxy))
+            "(ansible_default_ipv4.address): gather facts for %s or set keepalived_address" % (proxy, proxy)
+        )
     try:
         return str(parse_ipv4(address, "keepalived_address" if own else "ansible_default_ipv4.address"))
     except ValueRefused as exc:
@@ -107,7 +108,9 @@ def keepalived_vrrp(proxy_hosts, hostvars, options, host, group="proxy"):
     """
     proxies = _proxies(proxy_hosts, group)
     if host not in proxies:
-        raise AnsibleFilterError("host %s: is not in the %s group, whose hosts share the floating address" % (host, group))
+        raise AnsibleFilterError(
+            "host %s: is not in the %s group, whose hosts share the floating address" % (host, group)
+        )
     if not isinstance(options, Mapping):
         raise AnsibleFilterError("host %s: keepalived options: expected a mapping, got %r" % (host, options))
     own = _hostvars(hostvars, host, group)
@@ -118,11 +121,15 @@ def keepalived_vrrp(proxy_hosts, hostvars, options, host, group="proxy"):
         for variable in SHARED:
             if other.get(variable, options.get(variable)) != options.get(variable):
                 # the password is never shown
-                shown = "" if variable == "keepalived_auth_pass" else " (%r on %s, %r here)" % (
-                    other.get(variable), proxy, options.get(variable))
+                shown = (
+                    ""
+                    if variable == "keepalived_auth_pass"
+                    else " (%r on %s, %r here)" % (other.get(variable), proxy, options.get(variable))
+                )
                 raise AnsibleFilterError(
                     "host %s: %s differs from %s's%s: every host of the %s group must share it (set it in "
-                    "group_vars)" % (host, variable, proxy, shown, group))
+                    "group_vars)" % (host, variable, proxy, shown, group)
+                )
     if not options.get("dumbflix_vip"):
         # no floating address anywhere (a proxy with one and one without was refused above)
         return {}
@@ -138,10 +145,10 @@ def keepalived_vrrp(proxy_hosts, hostvars, options, host, group="proxy"):
     if not interface:
         raise AnsibleFilterError(
             "host %s: keepalived_interface: not set, and the host has no primary IPv4 interface in its facts "
-            "(ansible_default_ipv4.interface): gather facts or set keepalived_interface" % host)
+            "(ansible_default_ipv4.interface): gather facts or set keepalived_interface" % host
+        )
     peers = [address for address in vrrp_addresses(proxies, hostvars, group) if address != src]
-    module_options = dict(
-        (option, options[variable]) for option, variable in VARIABLES.items() if variable in options)
+    module_options = dict((option, options[variable]) for option, variable in VARIABLES.items() if variable in options)
     module_options.update(interface=interface, unicast_src=src, unicast_peers=peers, priority=priority)
     try:
         normalized = normalize_vrrp(module_options)

@@ -76,8 +76,7 @@ def _default_address(host, hv, variable):
     if not address:
         raise AnsibleFilterError(
             "host %s: %s.address: not set, and the host has no primary IPv4 in its facts "
-            "(ansible_default_ipv4.address): gather facts for %s or set %s.address"
-            % (host, variable, host, variable)
+            "(ansible_default_ipv4.address): gather facts for %s or set %s.address" % (host, variable, host, variable)
         )
     return address
 
@@ -164,7 +163,9 @@ def _block_options(filter_name, module, options, variables, table, filled=()):
     if not isinstance(options, Mapping):
         raise AnsibleFilterError("%s: expected a dict of %s options, got %r" % (filter_name, module, options))
     if not isinstance(variables, Mapping):
-        raise AnsibleFilterError("%s: variables: expected a dict of option -> variable name, got %r" % (filter_name, variables))
+        raise AnsibleFilterError(
+            "%s: variables: expected a dict of option -> variable name, got %r" % (filter_name, variables)
+        )
     for prefix, keys in (("", options), ("variables: ", variables)):
         unknown = sorted(str(key) for key in keys if key not in table or key in filled)
         if unknown:
@@ -279,13 +280,23 @@ def lb_drain(servers, backend_hosts, drained, variable="dumbflix_rollout"):
     if strangers:
         raise AnsibleFilterError(
             "host %s: %s: is not a backend of this upstream (its servers are the hosts %s); "
-            "converge the load balancer with it in the app group first"
-            % (strangers[0], variable, ", ".join(hosts))
+            "converge the load balancer with it in the app group first" % (strangers[0], variable, ", ".join(hosts))
         )
     return [dict(server, down=True) if host in drained else server for host, server in zip(hosts, servers)]
-def lb_tls_provided(x509_result, pkey_result, certificate, key, names, host=None,
-                    certificate_variable="lb_tls_certificate", key_variable="lb_tls_certificate_key",
-                    domain_variable="dumbflix_domain", aliases_variable="lb_server_aliases"):
+
+
+def lb_tls_provided(
+    x509_result,
+    pkey_result,
+    certificate,
+    key,
+    names,
+    host=None,
+    certificate_variable="lb_tls_certificate",
+    key_variable="lb_tls_certificate_key",
+    domain_variable="dumbflix_domain",
+    aliases_variable="lb_server_aliases",
+):
     """Refuse a provided certificate/key pair before nginx is touched; errors name the host and the variable.
 
     ``x509_result`` / ``pkey_result`` are the registered results of ``openssl x509 -in CERT -noout

@@ -20,14 +20,18 @@ from ansible.errors import AnsibleFilterError
 # an apt version may carry an epoch ("1:18.19.0"); node prints a leading v
 _VERSION = re.compile(r"^\s*(?:[0-9]+:)?v?([0-9]+)(?:\.|$|[^0-9])")
 # one comparator of a range: an operator, then a partial version (1, 1.2, 1.2.3, with x/X/* wildcards)
-_COMPARATOR = re.compile(r"^(<=|>=|<|>|=|\^|~>?)?\s*v?([0-9]+|[xX*])(?:\.([0-9]+|[xX*]))?(?:\.([0-9]+|[xX*]))?(?:[-+][0-9A-Za-z.+-]*)?$")
+_COMPARATOR = re.compile(
+    r"^(<=|>=|<|>|=|\^|~>?)?\s*v?([0-9]+|[xX*])(?:\.([0-9]+|[xX*]))?(?:\.([0-9]+|[xX*]))?(?:[-+][0-9A-Za-z.+-]*)?$"
+)
 
 
 def node_major(version):
     """The major number of a Node.js version string; AnsibleFilterError when there is none."""
     match = _VERSION.match(str(version)) if version is not None else None
     if not match:
-        raise AnsibleFilterError("node_major: %r is not a Node.js version (such as v20.19.2 or 12.22.12~dfsg-1)" % (version,))
+        raise AnsibleFilterError(
+            "node_major: %r is not a Node.js version (such as v20.19.2 or 12.22.12~dfsg-1)" % (version,)
+        )
     return int(match.group(1))
 
 
@@ -73,8 +77,9 @@ def node_floor(engines, what="engines.node"):
         try:
             floor = _set_floor(comparators) if comparators else None
         except ValueError as exc:
-            raise AnsibleFilterError("%s: %r is not an npm version range (%s is not a comparator such as >=14)"
-                                     % (what, engines, exc))
+            raise AnsibleFilterError(
+                "%s: %r is not an npm version range (%s is not a comparator such as >=14)" % (what, engines, exc)
+            )
         floors.append(floor or 0)
     return min(floors)
 

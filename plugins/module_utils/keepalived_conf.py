@@ -98,8 +98,10 @@ def parse_virtual_address(value, field):
         raise ValueRefused(field, value, "is not an IPv4 address with its prefix length, e.g. 192.168.239.100/24")
     if interface.version != 4:
         raise ValueRefused(field, value, "is an IPv6 address; the floating address is IPv4 (VRRPv2)")
-    if interface.ip in (interface.network.network_address, interface.network.broadcast_address) \
-            and interface.network.prefixlen < 31:
+    if (
+        interface.ip in (interface.network.network_address, interface.network.broadcast_address)
+        and interface.network.prefixlen < 31
+    ):
         raise ValueRefused(field, value, "is the network's own or broadcast address, which no host can hold")
     if interface.ip.is_loopback or interface.ip.is_multicast or interface.ip.is_unspecified:
         raise ValueRefused(field, value, "is not an address hosts on a network can share")
@@ -113,14 +115,28 @@ def normalize_vrrp(options):
         if values[required] in (None, ""):
             raise ValueRefused(required, NOT_SET, "is required")
     result = dict(
-        instance=_word(values["instance"], "instance", _NAME_RE,
-                       "is not a name keepalived reads as one word (a letter, then letters, digits or '_', "
-                       "at most 32 characters)"),
-        router_id=(_word(values["router_id"], "router_id", _ROUTER_ID_RE,
-                         "is not a router id (letters, digits, '_', '.', '-', at most 64 characters)")
-                   if values["router_id"] else ""),
-        interface=_word(values["interface"], "interface", _INTERFACE_RE,
-                        "is not a network interface name (at most 15 letters, digits, '_', '.', '@', '-')"),
+        instance=_word(
+            values["instance"],
+            "instance",
+            _NAME_RE,
+            "is not a name keepalived reads as one word (a letter, then letters, digits or '_', at most 32 characters)",
+        ),
+        router_id=(
+            _word(
+                values["router_id"],
+                "router_id",
+                _ROUTER_ID_RE,
+                "is not a router id (letters, digits, '_', '.', '-', at most 64 characters)",
+            )
+            if values["router_id"]
+            else ""
+        ),
+        interface=_word(
+            values["interface"],
+            "interface",
+            _INTERFACE_RE,
+            "is not a network interface name (at most 15 letters, digits, '_', '.', '@', '-')",
+        ),
         virtual_router_id=parse_int(values["virtual_router_id"], "virtual_router_id", 1, 255),
         # 255 belongs to the owner of the address, which none of the proxies is
         priority=parse_int(values["priority"], "priority", 1, 254),
@@ -135,12 +151,18 @@ def normalize_vrrp(options):
     vip = parse_virtual_address(values["virtual_address"], "virtual_address")
     src = parse_ipv4(values["unicast_src"], "unicast_src")
     if src not in vip.network:
-        raise ValueRefused("virtual_address", values["virtual_address"],
-                           "is not on the network of this host's own address %s (unicast_src): it could not be "
-                           "reached through the interface that holds it" % src)
+        raise ValueRefused(
+            "virtual_address",
+            values["virtual_address"],
+            "is not on the network of this host's own address %s (unicast_src): it could not be "
+            "reached through the interface that holds it" % src,
+        )
     if src == vip.ip:
-        raise ValueRefused("virtual_address", values["virtual_address"],
-                           "is unicast_src, the proxy's own address; the floating address must be a free one")
+        raise ValueRefused(
+            "virtual_address",
+            values["virtual_address"],
+            "is unicast_src, the proxy's own address; the floating address must be a free one",
+        )
     peers = values["unicast_peers"]
     if isinstance(peers, (str, bytes)) or not isinstance(peers, (list, tuple)):
         raise ValueRefused("unicast_peers", peers, "is not a list of IPv4 addresses")
@@ -161,23 +183,34 @@ def normalize_vrrp(options):
     if auth_pass not in (None, ""):
         # the password is never shown: it would end up in logs
         if not isinstance(auth_pass, str) or not _AUTH_PASS_RE.match(auth_pass):
-            raise ValueRefused("auth_pass", NOT_SET,
-                               "must be 1 to 8 letters, digits or _ . , : + = @ %% - (keepalived keeps only 8)")
+            raise ValueRefused(
+                "auth_pass", NOT_SET, "must be 1 to 8 letters, digits or _ . , : + = @ %% - (keepalived keeps only 8)"
+            )
     result["auth_pass"] = auth_pass or ""
     command = values["track_command"]
     if isinstance(command, (str, bytes)) or not isinstance(command, (list, tuple)):
         raise ValueRefused("track_command", command, "is not a list of words (the program, then its arguments)")
     for index, word in enumerate(command):
-        _word(word, item_field("track_command", index), _ARGUMENT_RE,
-              "is not a word keepalived passes on unchanged (letters, digits and _ . / : = @ % + , -)")
+        _word(
+            word,
+            item_field("track_command", index),
+            _ARGUMENT_RE,
+            "is not a word keepalived passes on unchanged (letters, digits and _ . / : = @ % + , -)",
+        )
     if command and not command[0].startswith("/"):
-        raise ValueRefused(item_field("track_command", 0), command[0],
-                           "is not an absolute path (keepalived's script security wants one)")
+        raise ValueRefused(
+            item_field("track_command", 0),
+            command[0],
+            "is not an absolute path (keepalived's script security wants one)",
+        )
     result["track_command"] = list(command)
     if result["track_command"] and result["track_timeout"] > result["track_interval"] * result["track_fall"]:
-        raise ValueRefused("track_timeout", result["track_timeout"],
-                           "is longer than track_interval x track_fall: a hung check would outlast the failures "
-                           "that should move the address")
+        raise ValueRefused(
+            "track_timeout",
+            result["track_timeout"],
+            "is longer than track_interval x track_fall: a hung check would outlast the failures "
+            "that should move the address",
+        )
     return result
 
 

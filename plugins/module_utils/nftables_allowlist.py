@@ -43,8 +43,18 @@ COMMENT_RE = re.compile(r'comment "%s([0-9a-f]{64})"' % re.escape(COMMENT_PREFIX
 # nft's own names would depend on /etc/protocols; numbers don't. tcp and udp are
 # the protocols with ports.
 PROTOCOL_NUMBERS = {
-    "icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51,
-    "icmpv6": 58, "ospf": 89, "pim": 103, "vrrp": 112, "sctp": 132,
+    "icmp": 1,
+    "igmp": 2,
+    "tcp": 6,
+    "udp": 17,
+    "gre": 47,
+    "esp": 50,
+    "ah": 51,
+    "icmpv6": 58,
+    "ospf": 89,
+    "pim": 103,
+    "vrrp": 112,
+    "sctp": 132,
 }
 PORT_PROTOCOLS = {6: "tcp", 17: "udp"}
 
@@ -74,8 +84,9 @@ class FirewallConfigError(ValueRefused):
 
 def validate_table_name(value, field="table"):
     if not isinstance(value, str) or not TABLE_NAME_RE.match(value):
-        raise FirewallConfigError(field, value, "is not a table name (a letter, then letters, digits or '_', "
-                                                "at most 64 characters)")
+        raise FirewallConfigError(
+            field, value, "is not a table name (a letter, then letters, digits or '_', at most 64 characters)"
+        )
     return value
 
 
@@ -84,8 +95,9 @@ def normalize_protocol(value, field):
     if isinstance(value, str) and value.lower() in PROTOCOL_NUMBERS:
         return PROTOCOL_NUMBERS[value.lower()]
     if isinstance(value, str) and not value.isdigit():
-        raise FirewallConfigError(field, value, "is not a protocol (%s, or an IP protocol number 0-255)"
-                                                % ", ".join(sorted(PROTOCOL_NUMBERS)))
+        raise FirewallConfigError(
+            field, value, "is not a protocol (%s, or an IP protocol number 0-255)" % ", ".join(sorted(PROTOCOL_NUMBERS))
+        )
     return parse_int(value, field, 0, 255, error=FirewallConfigError)
 
 
@@ -104,14 +116,18 @@ def normalize_ports(value, field):
     if isinstance(value, (int, str)) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, (list, tuple)) or not value:
-        raise FirewallConfigError(field, value, "is not a non-empty list of ports (1-65535) or ranges such as 8000-8010")
+        raise FirewallConfigError(
+            field, value, "is not a non-empty list of ports (1-65535) or ranges such as 8000-8010"
+        )
     ranges = []
     for index, port in enumerate(value):
         where = item_field(field, index)
         match = _PORT_RANGE_RE.match(port) if isinstance(port, str) else None
         if match:
-            low, high = parse_port(match.group(1), where, FirewallConfigError), parse_port(match.group(2), where,
-                                                                                             FirewallConfigError)
+            low, high = (
+                parse_port(match.group(1), where, FirewallConfigError),
+                parse_port(match.group(2), where, FirewallConfigError),
+            )
             if low > high:
                 raise FirewallConfigError(where, port, "is a range whose start is above its end")
         else:
@@ -123,8 +139,9 @@ def normalize_ports(value, field):
 def normalize_source(value, field):
     """One IPv4/IPv6 address or network -> an ``ipaddress`` network (an address is a /32 or /128)."""
     if not isinstance(value, str):
-        raise FirewallConfigError(field, value, "is not an IP address or network (a string such as 10.0.0.5, "
-                                                "10.0.0.0/24 or 2001:db8::/64)")
+        raise FirewallConfigError(
+            field, value, "is not an IP address or network (a string such as 10.0.0.5, 10.0.0.0/24 or 2001:db8::/64)"
+        )
     try:
         return ipaddress.ip_network(value, strict=True)
     except ValueError:
@@ -132,8 +149,9 @@ def normalize_source(value, field):
     try:
         loose = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        raise FirewallConfigError(field, value, "is not an IP address or network (such as 10.0.0.5, 10.0.0.0/24 "
-                                                "or 2001:db8::/64)")
+        raise FirewallConfigError(
+            field, value, "is not an IP address or network (such as 10.0.0.5, 10.0.0.0/24 or 2001:db8::/64)"
+        )
     raise FirewallConfigError(field, value, "has host bits set; the network is %s" % loose)
 
 
@@ -154,8 +172,9 @@ def normalize_rule(rule, field, protected_ports=()):
         raise FirewallConfigError(field, rule, "is not a rule (a dict of %s)" % ", ".join(RULE_KEYS))
     unknown = sorted(str(key) for key in rule if key not in RULE_KEYS)
     if unknown:
-        raise FirewallConfigError(join_field(field, unknown[0]), NOT_SET,
-                                  "is not a rule key (allowed: %s)" % ", ".join(RULE_KEYS))
+        raise FirewallConfigError(
+            join_field(field, unknown[0]), NOT_SET, "is not a rule key (allowed: %s)" % ", ".join(RULE_KEYS)
+        )
     if rule.get("protocol") is None:
         raise FirewallConfigError(join_field(field, "protocol"), NOT_SET, "is required")
     protocol = normalize_protocol(rule["protocol"], join_field(field, "protocol"))
@@ -163,20 +182,29 @@ def normalize_rule(rule, field, protected_ports=()):
     ports = None
     if protocol in PORT_PROTOCOLS:
         if rule.get("ports") in (None, []):
-            raise FirewallConfigError(ports_field, NOT_SET, "is required for %s (a rule for every %s port would "
-                                                            "govern SSH too)" % ((PORT_PROTOCOLS[protocol],) * 2))
+            raise FirewallConfigError(
+                ports_field,
+                NOT_SET,
+                "is required for %s (a rule for every %s port would "
+                "govern SSH too)" % ((PORT_PROTOCOLS[protocol],) * 2),
+            )
         ports = normalize_ports(rule["ports"], ports_field)
         if protocol == 6:
             for port in protected_ports:
                 if any(low <= port <= high for low, high in ports):
-                    raise FirewallConfigError(ports_field, rule["ports"], "covers TCP port %d, which is protected "
-                                                                          "(the port Ansible connects on); a rule "
-                                                                          "there could lock Ansible out" % port)
+                    raise FirewallConfigError(
+                        ports_field,
+                        rule["ports"],
+                        "covers TCP port %d, which is protected "
+                        "(the port Ansible connects on); a rule "
+                        "there could lock Ansible out" % port,
+                    )
     elif rule.get("ports") not in (None, []):
         raise FirewallConfigError(ports_field, rule["ports"], "only tcp and udp rules have ports")
     if rule.get("sources") is None:
-        raise FirewallConfigError(join_field(field, "sources"), NOT_SET,
-                                  "is required (a list of addresses or networks; [] lets nobody in)")
+        raise FirewallConfigError(
+            join_field(field, "sources"), NOT_SET, "is required (a list of addresses or networks; [] lets nobody in)"
+        )
     sources = normalize_sources(rule["sources"], join_field(field, "sources"))
     return {"protocol": protocol, "ports": ports, "sources": sources}
 
@@ -190,8 +218,12 @@ def normalize_allowlist(options):
     protected = options["protected_ports"]
     if not isinstance(protected, (list, tuple)):
         raise FirewallConfigError("protected_ports", protected, "is not a list of TCP ports")
-    protected = sorted(set(parse_port(port, item_field("protected_ports", index), FirewallConfigError)
-                           for index, port in enumerate(protected)))
+    protected = sorted(
+        set(
+            parse_port(port, item_field("protected_ports", index), FirewallConfigError)
+            for index, port in enumerate(protected)
+        )
+    )
     rules = options["rules"]
     if rules is None:
         rules = []

@@ -127,7 +127,7 @@ NGINX_TEST_ARGS = dict(
 NGINX_FILE_ARGS = dict(
     state=dict(type="str", default="present", choices=["present", "absent"]),
     backup=dict(type="bool", default=False),
-    **NGINX_TEST_ARGS
+    **NGINX_TEST_ARGS,
 )
 
 
@@ -143,9 +143,12 @@ def validator(module):
     def argv():
         binary = find_nginx(module, module.params["nginx_binary"])
         if binary is None:
-            module.fail_json(msg="validate=true needs nginx to test the configuration, but nginx_binary %r was not found; "
-                                 "install nginx or set validate=false" % module.params["nginx_binary"])
+            module.fail_json(
+                msg="validate=true needs nginx to test the configuration, but nginx_binary %r was not found; "
+                "install nginx or set validate=false" % module.params["nginx_binary"]
+            )
         return nginx_test_command(binary, module.params.get("nginx_config"), module.params.get("nginx_prefix"))
+
     return argv
 
 
@@ -189,6 +192,7 @@ def _keep(path):
             os.symlink(os.readlink(path), keep)
         else:
             import shutil
+
             shutil.copy2(path, keep)
     return keep
 
@@ -270,7 +274,9 @@ def apply_changes(module, changes, validate_argv=None, backup=False):
         changed = bool(pending)
         for path in attr_paths:
             if os.path.exists(path) and not changed:
-                changed = module.set_fs_attributes_if_different(module.load_file_common_arguments(module.params, path=path), False)
+                changed = module.set_fs_attributes_if_different(
+                    module.load_file_common_arguments(module.params, path=path), False
+                )
         return changed, diffs, None
 
     if pending and callable(validate_argv):
@@ -309,8 +315,10 @@ def apply_changes(module, changes, validate_argv=None, backup=False):
         errors = journal.rollback()
         if not isinstance(exc, (OSError, ValueError)) and type(exc) is not Exception:
             raise
-        module.fail_json(msg="could not write the nginx configuration (%s); the previous files were restored%s" % (
-            exc, "" if not errors else "; rollback problems: " + "; ".join(errors)))
+        module.fail_json(
+            msg="could not write the nginx configuration (%s); the previous files were restored%s"
+            % (exc, "" if not errors else "; rollback problems: " + "; ".join(errors))
+        )
 
     if pending and validate_argv:
         ok, output = run_nginx_test(module, validate_argv)
@@ -321,8 +329,10 @@ def apply_changes(module, changes, validate_argv=None, backup=False):
             if errors:
                 msg += " (rollback problems: %s)" % "; ".join(errors)
             if not ok_before:
-                msg += (" -- note: nginx -t also fails with the previous files restored, so the configuration"
-                        " was already broken: %s" % output_before)
+                msg += (
+                    " -- note: nginx -t also fails with the previous files restored, so the configuration"
+                    " was already broken: %s" % output_before
+                )
             module.fail_json(msg=msg, nginx_error=output, diff=diffs)
     journal.commit()
     return changed, diffs, backup_file
@@ -333,8 +343,9 @@ def exit_with_changes(module, changes, **result):
 
     ``changed`` is added, ``backup_file`` when a backup was made and ``diff`` in diff mode.
     """
-    changed, diffs, backup_file = apply_changes(module, changes, validate_argv=validator(module),
-                                                backup=module.params["backup"])
+    changed, diffs, backup_file = apply_changes(
+        module, changes, validate_argv=validator(module), backup=module.params["backup"]
+    )
     result["changed"] = changed
     if backup_file:
         result["backup_file"] = backup_file

@@ -42,19 +42,23 @@ MAX_TIME_MS = 2147483647
 MAX_UNIX_PATH = 107
 
 _TIME_UNITS_MS = {
-    "ms": 1, "s": 1000, "m": 60000, "h": 3600000, "d": 86400000,
-    "w": 7 * 86400000, "M": 30 * 86400000, "y": 365 * 86400000,
+    "ms": 1,
+    "s": 1000,
+    "m": 60000,
+    "h": 3600000,
+    "d": 86400000,
+    "w": 7 * 86400000,
+    "M": 30 * 86400000,
+    "y": 365 * 86400000,
 }
 _TIME_RE = re.compile(r"([0-9]+)(ms|s|m|h|d|w|M|y)?\Z")
-_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _SIZE_RE = re.compile(r"([0-9]+)([kKmMgG]?)\Z")
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 _LABEL_RE = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\Z")
 _PATH_RE = re.compile(r"/[A-Za-z0-9_.@+,=/-]*\Z")
 _URL_PATH_RE = re.compile(r"/[A-Za-z0-9_.~/-]*\Z")
-_HASH_KEY_RE = re.compile(
-    r"(?:[A-Za-z0-9_.:/@-]|\$[A-Za-z_][A-Za-z0-9_]*)+\Z"
-)
+_HASH_KEY_RE = re.compile(r"(?:[A-Za-z0-9_.:/@-]|\$[A-Za-z_][A-Za-z0-9_]*)+\Z")
 # Characters that would end a token, open/close a block, start a comment,
 # quote or escape something in nginx's configuration grammar.
 _SYNTAX_CHARS = frozenset(";{}\"'\\#`")
@@ -118,7 +122,9 @@ def validate_time(value, field, seconds_only=False, allow_zero=True):
         raise NginxConfigError(field, value, "is negative; an nginx time must be 0 or more")
     number, unit = _number_and_unit(value, field, _TIME_RE, "is not an nginx time (e.g. 10, 30s, 500ms, 1m)")
     if seconds_only and unit == "ms":
-        raise NginxConfigError(field, value, "is in milliseconds, but nginx reads this value in whole seconds (e.g. 10, 30s, 1m)")
+        raise NginxConfigError(
+            field, value, "is in milliseconds, but nginx reads this value in whole seconds (e.g. 10, 30s, 1m)"
+        )
     if number * _TIME_UNITS_MS[unit or "s"] > MAX_TIME_MS:
         raise NginxConfigError(field, value, "is above the maximum nginx time 2147483647ms (about 24 days)")
     if number == 0 and not allow_zero:
@@ -130,7 +136,7 @@ def validate_size(value, field):
     """Return an nginx size (``0``, ``512``, ``10k``, ``1m``, ``2g``) as a normalized string."""
     number, unit = _number_and_unit(value, field, _SIZE_RE, "is not an nginx size (e.g. 0, 512k, 1m, 2g)")
     unit = unit.lower()
-    if number > (2 ** 63 - 1) // _SIZE_UNITS[unit]:
+    if number > (2**63 - 1) // _SIZE_UNITS[unit]:
         raise NginxConfigError(field, value, "is larger than nginx can store")
     return "%d%s" % (number, unit)
 
@@ -148,8 +154,8 @@ def validate_identifier(value, field):
         raise NginxConfigError(field, value, "is longer than 128 characters")
     if not _IDENTIFIER_RE.match(value):
         raise NginxConfigError(
-            field, value,
-            "is not a valid name (start with a letter or '_', then letters, digits, '_', '.' or '-')")
+            field, value, "is not a valid name (start with a letter or '_', then letters, digits, '_', '.' or '-')"
+        )
     return value
 
 
@@ -164,9 +170,11 @@ def _hostname(value, field, what):
             raise NginxConfigError(field, value, "has an empty label; it is not a valid %s" % what)
         if len(label) > 63 or not _LABEL_RE.match(label):
             raise NginxConfigError(
-                field, value,
+                field,
+                value,
                 "is not a valid %s (labels of letters, digits, '-' or '_', at most 63 characters, "
-                "not starting or ending with '-')" % what)
+                "not starting or ending with '-')" % what,
+            )
     if re.match(r"[0-9]+\Z", labels[-1]):
         raise NginxConfigError(field, value, "is neither a valid IPv4 address nor a %s" % what)
     return name
@@ -202,8 +210,10 @@ def validate_host(value, field, allow_unix=False):
         path = value[5:]
         if not _PATH_RE.match(path):
             raise NginxConfigError(
-                field, value,
-                "is not a valid unix socket (expected unix:/absolute/path of letters, digits and _ . @ + , = / -)")
+                field,
+                value,
+                "is not a valid unix socket (expected unix:/absolute/path of letters, digits and _ . @ + , = / -)",
+            )
         if len(path) > MAX_UNIX_PATH:
             raise NginxConfigError(field, value, "has a socket path longer than %d bytes" % MAX_UNIX_PATH)
         return "unix", "unix:" + path
@@ -242,8 +252,10 @@ def validate_server_name(name, field):
         suffix, rest = ".*", rest[:-2]
     if "*" in rest:
         raise NginxConfigError(
-            field, name,
-            "has a misplaced '*'; a wildcard must be the whole first label (*.example.com) or last label (www.example.*)")
+            field,
+            name,
+            "has a misplaced '*'; a wildcard must be the whole first label (*.example.com) or last label (www.example.*)",
+        )
     if suffix:
         labels = rest.lower().split(".")
         for label in labels:
@@ -258,8 +270,8 @@ def validate_path(value, field):
     _require_string(value, field, "a path")
     if not _PATH_RE.match(value) or value.endswith("/"):
         raise NginxConfigError(
-            field, value,
-            "is not an absolute file path of letters, digits and _ . @ + , = / - (not ending in '/')")
+            field, value, "is not an absolute file path of letters, digits and _ . @ + , = / - (not ending in '/')"
+        )
     return value
 
 
@@ -268,8 +280,8 @@ def validate_hash_key(value, field):
     _require_string(value, field, "a hash key")
     if not _HASH_KEY_RE.match(value):
         raise NginxConfigError(
-            field, value,
-            "is not a valid hash key (letters, digits, _ . : / @ - and $variables such as $request_uri)")
+            field, value, "is not a valid hash key (letters, digits, _ . : / @ - and $variables such as $request_uri)"
+        )
     return value
 
 
@@ -308,7 +320,7 @@ def validate_backend_url(value, field):
     port = None
     if hostport.startswith("["):
         end = hostport.find("]")
-        host, rest = hostport[:end + 1], hostport[end + 1:]
+        host, rest = hostport[: end + 1], hostport[end + 1 :]
         if end < 0 or (rest and not rest.startswith(":")):
             raise NginxConfigError(field, value, "has a malformed [IPv6] host")
         port = rest[1:] if rest else None

@@ -36,13 +36,24 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.values import (
     with_defaults,
 )
 
-REVERSE_PROXY_HEADER = emit([Comment("Managed by dumbflix.stack.nginx_reverse_proxy \u2014 local edits are overwritten.")])
+REVERSE_PROXY_HEADER = emit(
+    [Comment("Managed by dumbflix.stack.nginx_reverse_proxy \u2014 local edits are overwritten.")]
+)
 
 # proxy_next_upstream conditions, in the order they are rendered.
 NEXT_UPSTREAM_CONDITIONS = (
-    "error", "timeout", "invalid_header",
-    "http_500", "http_502", "http_503", "http_504", "http_403", "http_404", "http_429",
-    "non_idempotent", "off",
+    "error",
+    "timeout",
+    "invalid_header",
+    "http_500",
+    "http_502",
+    "http_503",
+    "http_504",
+    "http_403",
+    "http_404",
+    "http_429",
+    "non_idempotent",
+    "off",
 )
 
 SITE_OPTIONS = dict(
@@ -56,8 +67,12 @@ SITE_OPTIONS = dict(
     connect_timeout=dict(type="str", default="3s"),
     read_timeout=dict(type="str", default="60s"),
     send_timeout=dict(type="str", default="60s"),
-    next_upstream=dict(type="list", elements="str", choices=list(NEXT_UPSTREAM_CONDITIONS),
-                       default=["error", "timeout", "http_502", "http_503", "http_504"]),
+    next_upstream=dict(
+        type="list",
+        elements="str",
+        choices=list(NEXT_UPSTREAM_CONDITIONS),
+        default=["error", "timeout", "http_502", "http_503", "http_504"],
+    ),
     next_upstream_tries=dict(type="int", default=0),
     next_upstream_timeout=dict(type="str", default="0"),
     client_max_body_size=dict(type="str", default="1m"),
@@ -82,10 +97,10 @@ MAX_RATE_LIMIT_BURST = 100000
 
 # The access log's format: the usual combined fields, then which backend answered.
 LOG_FORMAT = (
-    "'$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "
-    "\"$http_referer\" \"$http_user_agent\" request_time=$request_time '",
-    "'upstream_addr=\"$upstream_addr\" upstream_status=\"$upstream_status\" "
-    "upstream_response_time=\"$upstream_response_time\"'",
+    '\'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" request_time=$request_time \'',
+    '\'upstream_addr="$upstream_addr" upstream_status="$upstream_status" '
+    'upstream_response_time="$upstream_response_time"\'',
 )
 
 
@@ -96,7 +111,9 @@ def _unique_list(values, field, validator):
     for index, value in enumerate(values):
         item = validator(value, item_field(field, index))
         if item in seen:
-            raise NginxConfigError(item_field(field, index), value, "is already listed as %s" % item_field(field, seen[item]))
+            raise NginxConfigError(
+                item_field(field, index), value, "is already listed as %s" % item_field(field, seen[item])
+            )
         seen[item] = index
         result.append(item)
     return result
@@ -150,9 +167,15 @@ def normalize_reverse_proxy(options):
         missing = "tls_certificate_key" if tls_key is None else "tls_certificate"
         raise NginxConfigError(missing, NOT_SET, "is missing; TLS needs both tls_certificate and tls_certificate_key")
     tls = tls_certificate is not None
-    result = {"name": name, "server_names": server_names, "proxy_pass": proxy_pass,
-              "upstream": upstream, "backend_url": backend_url if upstream is None else None,
-              "listen": listen, "tls": tls}
+    result = {
+        "name": name,
+        "server_names": server_names,
+        "proxy_pass": proxy_pass,
+        "upstream": upstream,
+        "backend_url": backend_url if upstream is None else None,
+        "listen": listen,
+        "tls": tls,
+    }
     if tls:
         result["tls_certificate"] = validate_path(tls_certificate, "tls_certificate")
         result["tls_certificate_key"] = validate_path(tls_key, "tls_certificate_key")
@@ -161,7 +184,9 @@ def normalize_reverse_proxy(options):
             raise NginxConfigError("tls_listen", NOT_SET, "is empty; TLS needs at least one port")
         for index, item in enumerate(tls_listen):
             if item in listen:
-                raise NginxConfigError(item_field("tls_listen", index), item, "is also in listen; a port is either plain or TLS")
+                raise NginxConfigError(
+                    item_field("tls_listen", index), item, "is also in listen; a port is either plain or TLS"
+                )
         result["tls_listen"] = tls_listen
     else:
         result["tls_certificate"] = result["tls_certificate_key"] = None
@@ -178,7 +203,9 @@ def normalize_reverse_proxy(options):
     redirect_port = opts["tls_redirect_port"]
     if redirect_port is None and result["tls_redirect"]:
         redirect_port = result["tls_listen"][0].rsplit(":", 1)[-1]
-    result["tls_redirect_port"] = parse_port(redirect_port, "tls_redirect_port", NginxConfigError) if result["tls_redirect"] else None
+    result["tls_redirect_port"] = (
+        parse_port(redirect_port, "tls_redirect_port", NginxConfigError) if result["tls_redirect"] else None
+    )
     result["hsts_max_age"] = validate_int(opts["hsts_max_age"], "hsts_max_age", 0, MAX_INT32)
     for key in ("connect_timeout", "read_timeout", "send_timeout"):
         result[key] = validate_time(opts[key], key, allow_zero=False)
@@ -226,7 +253,9 @@ def _version_tuple(version):
 
 
 def _listen(address, ssl, http2_flag, default_server):
-    flags = [flag for flag, wanted in (("ssl", ssl), ("http2", http2_flag), ("default_server", default_server)) if wanted]
+    flags = [
+        flag for flag, wanted in (("ssl", ssl), ("http2", http2_flag), ("default_server", default_server)) if wanted
+    ]
     return Directive("listen", address, *flags)
 
 
@@ -241,8 +270,10 @@ def _location(site, upgrade_var):
     if site["rate_limit"]:
         # nodelay: the burst (a page load's index and assets) is served at once, not spread out at the rate
         burst = ["burst=%d" % site["rate_limit_burst"], "nodelay"] if site["rate_limit_burst"] else []
-        body += [Directive("limit_req", "zone=%s" % rate_limit_zone(site["name"]), *burst),
-                 Directive("limit_req_status", "429")]
+        body += [
+            Directive("limit_req", "zone=%s" % rate_limit_zone(site["name"]), *burst),
+            Directive("limit_req_status", "429"),
+        ]
     body += [
         Directive("proxy_pass", site["proxy_pass"]),
         Directive("proxy_http_version", "1.1"),
@@ -253,8 +284,10 @@ def _location(site, upgrade_var):
         Directive("proxy_set_header", "X-Forwarded-Host", "$host"),
     ]
     if site["websocket"]:
-        body += [Directive("proxy_set_header", "Upgrade", "$http_upgrade"),
-                 Directive("proxy_set_header", "Connection", upgrade_var)]
+        body += [
+            Directive("proxy_set_header", "Upgrade", "$http_upgrade"),
+            Directive("proxy_set_header", "Connection", upgrade_var),
+        ]
     else:
         body.append(Directive("proxy_set_header", "Connection", "''"))
     body += [
@@ -314,18 +347,28 @@ def render_reverse_proxy(normalized, nginx_version=None):
     if normalized["access_log"] != "off":
         nodes.append(Directive("log_format", log_format, "escape=default", continued=LOG_FORMAT))
     if normalized["rate_limit"]:
-        nodes.append(Directive("limit_req_zone", "$binary_remote_addr",
-                               "zone=%s:%s" % (rate_limit_zone(name), RATE_LIMIT_ZONE_SIZE), "rate=%s" % normalized["rate_limit"]))
+        nodes.append(
+            Directive(
+                "limit_req_zone",
+                "$binary_remote_addr",
+                "zone=%s:%s" % (rate_limit_zone(name), RATE_LIMIT_ZONE_SIZE),
+                "rate=%s" % normalized["rate_limit"],
+            )
+        )
     if normalized["websocket"]:
-        nodes.append(Block("map", "$http_upgrade", upgrade_var, body=[Directive("default", "upgrade"), Directive("''", "''")]))
+        nodes.append(
+            Block("map", "$http_upgrade", upgrade_var, body=[Directive("default", "upgrade"), Directive("''", "''")])
+        )
     common = [Directive("server_name", *normalized["server_names"])]
     if normalized["access_log"] == "off":
         common.append(Directive("access_log", "off"))
     else:
         common.append(Directive("access_log", normalized["access_log"], log_format))
     plain = [_listen(address, False, False, normalized["default_server"]) for address in normalized["listen"]]
-    secure = [_listen(address, True, normalized["http2"] and not http2_directive, normalized["default_server"])
-              for address in normalized["tls_listen"]]
+    secure = [
+        _listen(address, True, normalized["http2"] and not http2_directive, normalized["default_server"])
+        for address in normalized["tls_listen"]
+    ]
     proxy = _tls(normalized, http2_directive) + _proxy(normalized, upgrade_var)
     if normalized["tls_redirect"]:
         target_port = normalized["tls_redirect_port"]

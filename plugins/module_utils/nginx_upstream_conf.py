@@ -41,7 +41,7 @@ MAX_WEIGHT = 1000
 # nginx allocates the keep-alive connection cache up front at configuration time.
 MAX_KEEPALIVE = 65535
 MIN_ZONE_SIZE = 32 * 1024
-MAX_ZONE_SIZE = 1024 ** 3
+MAX_ZONE_SIZE = 1024**3
 
 UPSTREAM_METHODS = ("round_robin", "least_conn", "ip_hash", "hash", "random")
 # nginx refuses "backup" servers with these balancing methods.
@@ -102,8 +102,10 @@ def normalize_upstream_server(server, index=None, field=None):
     unknown = sorted(str(key) for key in server if key not in UPSTREAM_SERVER_KEYS)
     if unknown:
         raise NginxConfigError(
-            field or "server", unknown[0],
-            "is not a known server option (expected one of %s)" % ", ".join(UPSTREAM_SERVER_KEYS))
+            field or "server",
+            unknown[0],
+            "is not a known server option (expected one of %s)" % ", ".join(UPSTREAM_SERVER_KEYS),
+        )
     if server.get("address") is None:
         raise NginxConfigError(join_field(field, "address"), NOT_SET, "is missing; every server needs an address")
     kind, address = validate_host(server["address"], join_field(field, "address"), allow_unix=True)
@@ -118,8 +120,9 @@ def normalize_upstream_server(server, index=None, field=None):
         value = server.get(key)
         result[key] = None if value is None else validate_int(value, join_field(field, key), minimum, maximum)
     value = server.get("fail_timeout")
-    result["fail_timeout"] = None if value is None else validate_time(
-        value, join_field(field, "fail_timeout"), seconds_only=True)
+    result["fail_timeout"] = (
+        None if value is None else validate_time(value, join_field(field, "fail_timeout"), seconds_only=True)
+    )
     for key in ("backup", "down"):
         value = server.get(key)
         result[key] = False if value is None else validate_bool(value, join_field(field, key))
@@ -136,7 +139,10 @@ def normalize_upstream_servers(servers, field="servers"):
         key = _server_key(item)
         if key in seen:
             raise NginxConfigError(
-                item_field(field, index), key, "duplicates %s; each address:port may appear once" % item_field(field, seen[key]))
+                item_field(field, index),
+                key,
+                "duplicates %s; each address:port may appear once" % item_field(field, seen[key]),
+            )
         seen[key] = index
         result.append(item)
     return result
@@ -169,8 +175,11 @@ def normalize_upstream(options):
         for index, server in enumerate(servers):
             if server["backup"]:
                 raise NginxConfigError(
-                    join_field(item_field("servers", index), "backup"), True,
-                    "cannot be used with method=%s (nginx refuses backup servers with hash, ip_hash and random)" % method)
+                    join_field(item_field("servers", index), "backup"),
+                    True,
+                    "cannot be used with method=%s (nginx refuses backup servers with hash, ip_hash and random)"
+                    % method,
+                )
     if all(server["backup"] for server in servers):
         raise NginxConfigError("servers", NOT_SET, "are all backup servers; at least one server must not be a backup")
     hash_key = opts["hash_key"]
@@ -198,9 +207,15 @@ def normalize_upstream(options):
         if value is not None and keepalive == 0:
             raise NginxConfigError(key, value, "is only used with keepalive > 0 (keepalive is 0, which is off)")
     return {
-        "name": name, "servers": servers, "method": method, "hash_key": hash_key,
-        "consistent": consistent, "two": two, "keepalive": keepalive,
-        "keepalive_timeout": keepalive_timeout, "keepalive_requests": keepalive_requests,
+        "name": name,
+        "servers": servers,
+        "method": method,
+        "hash_key": hash_key,
+        "consistent": consistent,
+        "two": two,
+        "keepalive": keepalive,
+        "keepalive_timeout": keepalive_timeout,
+        "keepalive_requests": keepalive_requests,
         "zone_size": _zone_size(opts["zone_size"]),
     }
 

@@ -92,11 +92,16 @@ class Pm2Error(ValueRefused):
 # validation and normalization
 # --------------------------------------------------------------------------
 
+
 def validate_name(name):
     """Return *name* if pm2 can address it unambiguously by name."""
     if not isinstance(name, str) or not NAME_RE.match(name):
-        raise Pm2Error("name", name, "is not a valid pm2 app name (1-128 of letters, digits, '_', '.', '@', '-'; "
-                                     "not starting with '.', '@' or '-')")
+        raise Pm2Error(
+            "name",
+            name,
+            "is not a valid pm2 app name (1-128 of letters, digits, '_', '.', '@', '-'; "
+            "not starting with '.', '@' or '-')",
+        )
     if name.isdigit():
         raise Pm2Error("name", name, "is only digits, which pm2 reads as a process id")
     if name == "all":
@@ -122,7 +127,9 @@ def normalize_env(env):
             raise Pm2Error("env", key, "is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
         field = join_field("env", key)
         if key in RESERVED_ENV:
-            raise Pm2Error(field, NOT_SET, "this variable is set by the module itself (use the pm2_home option for PM2_HOME)")
+            raise Pm2Error(
+                field, NOT_SET, "this variable is set by the module itself (use the pm2_home option for PM2_HOME)"
+            )
         if isinstance(value, bool):
             text = "true" if value else "false"
         elif isinstance(value, (int, float)):
@@ -150,7 +157,9 @@ def _serve(serve):
         raise Pm2Error("serve", serve, "is not a mapping with path, port and spa")
     unknown = sorted(set(serve) - set(SERVE_OPTIONS))
     if unknown:
-        raise Pm2Error("serve", NOT_SET, "unknown key(s) %s (known: %s)" % (", ".join(unknown), ", ".join(SERVE_OPTIONS)))
+        raise Pm2Error(
+            "serve", NOT_SET, "unknown key(s) %s (known: %s)" % (", ".join(unknown), ", ".join(SERVE_OPTIONS))
+        )
     serve = with_defaults(serve, SERVE_OPTIONS)
     if serve["path"] is None:
         raise Pm2Error("serve.path", NOT_SET, "the directory to serve is required")
@@ -182,7 +191,9 @@ def build_spec(name, script=None, npm_script=None, serve=None, cwd=None, env=Non
         if instances not in (None, default_instances):
             given.append("instances")
         if given:
-            raise Pm2Error(None, NOT_SET, "%s given without script, npm_script or serve: say what to run" % ", ".join(given))
+            raise Pm2Error(
+                None, NOT_SET, "%s given without script, npm_script or serve: say what to run" % ", ".join(given)
+            )
         return None
 
     if instances is None:
@@ -190,7 +201,9 @@ def build_spec(name, script=None, npm_script=None, serve=None, cwd=None, env=Non
     if isinstance(instances, bool) or not isinstance(instances, int):
         raise Pm2Error("instances", instances, "is not a whole number")
     if instances < 0:
-        raise Pm2Error("instances", instances, "must be 0 (one per CPU core, cluster mode), 1 (fork mode) or more (cluster mode)")
+        raise Pm2Error(
+            "instances", instances, "must be 0 (one per CPU core, cluster mode), 1 (fork mode) or more (cluster mode)"
+        )
 
     arg_list = []
     for index, arg in enumerate(args or []):
@@ -211,19 +224,26 @@ def build_spec(name, script=None, npm_script=None, serve=None, cwd=None, env=Non
         if cwd is not None:
             raise Pm2Error("cwd", NOT_SET, "not used with serve (serve.path is the directory that is served)")
         if instances != 1:
-            raise Pm2Error("instances", instances, "is not possible with serve; pm2's static server runs as one process")
+            raise Pm2Error(
+                "instances", instances, "is not possible with serve; pm2's static server runs as one process"
+            )
         spec.update(mode="serve", serve=serve)
         return spec
 
     if mode == "npm_script":
         if not isinstance(npm_script, str) or not NPM_SCRIPT_RE.match(npm_script):
-            raise Pm2Error("npm_script", npm_script,
-                           "is not a package.json script name (letters, digits, '_', ':', '.', '+', '-')")
+            raise Pm2Error(
+                "npm_script", npm_script, "is not a package.json script name (letters, digits, '_', ':', '.', '+', '-')"
+            )
         if cwd is None:
             raise Pm2Error("cwd", NOT_SET, "required with npm_script (the directory holding package.json)")
         if instances != 1:
-            raise Pm2Error("instances", instances, "is not possible with npm_script; cluster mode needs a Node.js script "
-                                                   "(use script: with the app's entry file instead)")
+            raise Pm2Error(
+                "instances",
+                instances,
+                "is not possible with npm_script; cluster mode needs a Node.js script "
+                "(use script: with the app's entry file instead)",
+            )
         spec.update(mode="npm", npm_script=npm_script, args=arg_list, cwd=cwd)
         return spec
 
@@ -240,8 +260,12 @@ def build_spec(name, script=None, npm_script=None, serve=None, cwd=None, env=Non
     if cwd is None:
         cwd = os.path.dirname(script)
     if instances != 1 and not script.endswith(NODE_SCRIPT_EXTENSIONS):
-        raise Pm2Error("instances", instances, "(cluster mode) needs a Node.js script ending in %s, not %s"
-                       % (", ".join(NODE_SCRIPT_EXTENSIONS), _fmt(script)))
+        raise Pm2Error(
+            "instances",
+            instances,
+            "(cluster mode) needs a Node.js script ending in %s, not %s"
+            % (", ".join(NODE_SCRIPT_EXTENSIONS), _fmt(script)),
+        )
     spec.update(mode="script", script=script, args=arg_list, cwd=cwd)
     return spec
 
@@ -269,6 +293,7 @@ def app_env(spec):
 # pm2 jlist
 # --------------------------------------------------------------------------
 
+
 def parse_jlist(output):
     """Return the process list printed by ``pm2 jlist``.
 
@@ -285,7 +310,9 @@ def parse_jlist(output):
         if isinstance(data, list) and all(isinstance(item, dict) for item in data):
             return data
     shown = text if len(text) <= 2000 else text[:1000] + "\n[...]\n" + text[-1000:]
-    raise Pm2Error(None, NOT_SET, "pm2 jlist did not print a JSON process list; its output was:\n%s" % (shown or "(nothing)"))
+    raise Pm2Error(
+        None, NOT_SET, "pm2 jlist did not print a JSON process list; its output was:\n%s" % (shown or "(nothing)")
+    )
 
 
 def _proc_env(proc):
@@ -350,6 +377,7 @@ def is_running(app):
 # planning
 # --------------------------------------------------------------------------
 
+
 def plan(state, name, spec, app):
     """Return ``(actions, reason)``: the pm2 actions that bring *app* to *state*.
 
@@ -369,7 +397,9 @@ def plan(state, name, spec, app):
         return ["stop"], "app is %s" % app["status"]
     if app is None:
         if spec is None:
-            raise Pm2Error("name", name, "is not in pm2; give script, npm_script or serve to start it (state=%s)" % state)
+            raise Pm2Error(
+                "name", name, "is not in pm2; give script, npm_script or serve to start it (state=%s)" % state
+            )
         return ["start"], "app is not in pm2"
     if spec is not None and app["spec_hash"] != spec_hash(spec):
         reason = "app was started by hand or by another spec" if app["spec_hash"] is None else "spec changed"
@@ -405,6 +435,7 @@ def diff_text(status, spec):
 # --------------------------------------------------------------------------
 # commands
 # --------------------------------------------------------------------------
+
 
 def start_argv(pm2, spec):
     """argv that starts *spec* under pm2 (the app environment comes from :func:`app_env`)."""

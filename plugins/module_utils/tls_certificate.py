@@ -102,19 +102,31 @@ def check_certificate_pair(x509_result, pkey_result, certificate, key, names, no
     if not key_public:
         raise ValueRefused("key", key, "gave openssl no public key")
     if "".join(cert_public.group(0).split()) != "".join(key_public.group(0).split()):
-        raise ValueRefused("key", key, "does not match the certificate %s (another key pair): nginx would refuse to "
-                                       "start with them; give the key the certificate was issued for" % certificate)
+        raise ValueRefused(
+            "key",
+            key,
+            "does not match the certificate %s (another key pair): nginx would refuse to "
+            "start with them; give the key the certificate was issued for" % certificate,
+        )
     expires = parse_not_after(not_after.group(1))
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if expires <= now:
-        raise ValueRefused("certificate", certificate, "expired on %s; renew it (certbot renew) or point at the "
-                                                       "current one" % expires.strftime("%Y-%m-%d %H:%M UTC"))
+        raise ValueRefused(
+            "certificate",
+            certificate,
+            "expired on %s; renew it (certbot renew) or point at the "
+            "current one" % expires.strftime("%Y-%m-%d %H:%M UTC"),
+        )
     dns_names = certificate_dns_names(x509_text)
     if not dns_names:
-        raise ValueRefused("certificate", certificate, "names no DNS host in its subjectAltName; browsers ignore "
-                                                       "the subject's CN")
+        raise ValueRefused(
+            "certificate", certificate, "names no DNS host in its subjectAltName; browsers ignore the subject's CN"
+        )
     for index, name in enumerate(names):
         if not name_covered(name, dns_names):
-            raise ValueRefused(item_field("names", index), name, "is not covered by the certificate %s (its names: %s)"
-                               % (certificate, ", ".join(dns_names)))
+            raise ValueRefused(
+                item_field("names", index),
+                name,
+                "is not covered by the certificate %s (its names: %s)" % (certificate, ", ".join(dns_names)),
+            )
     return {"not_after": expires.isoformat(), "dns_names": dns_names}

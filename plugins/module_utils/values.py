@@ -130,8 +130,12 @@ def parse_port(value, field, error=ValueRefused):
 def validate_unix_user_name(value, field, error=ValueRefused):
     """Return ``value`` if it is a portable Unix user name (see :data:`UNIX_USER_NAME_RE`)."""
     if not isinstance(value, str) or not UNIX_USER_NAME_RE.match(value):
-        raise error(field, value, "is not a valid user name (lower-case letters, digits, '_' and '-', "
-                                  "starting with a letter or '_', at most 32 characters)")
+        raise error(
+            field,
+            value,
+            "is not a valid user name (lower-case letters, digits, '_' and '-', "
+            "starting with a letter or '_', at most 32 characters)",
+        )
     return value
 
 

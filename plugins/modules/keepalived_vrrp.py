@@ -169,6 +169,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.dumbflix.stack.plugins.module_utils.keepalived_conf import (
     MARKER,
     VRRP_OPTIONS,
@@ -223,18 +224,22 @@ def main():
         before = before.decode("utf-8", "replace")
     if not present and before is not None and not before.startswith(MARKER):
         # someone else's keepalived: not ours to remove
-        module.warn("%s was not written by dumbflix.stack.keepalived_vrrp (its first line is not %r): left alone"
-                    % (path, MARKER))
+        module.warn(
+            "%s was not written by dumbflix.stack.keepalived_vrrp (its first line is not %r): left alone"
+            % (path, MARKER)
+        )
         before = None
     changed = (before != content) if present else before is not None
     result = dict(path=path, content=masked(content), changed=changed)
     if module._diff:
-        result["diff"] = [{
-            "before_header": path if before is not None else "%s (absent)" % path,
-            "after_header": path if present else "%s (absent)" % path,
-            "before": masked(before or ""),
-            "after": result["content"],
-        }]
+        result["diff"] = [
+            {
+                "before_header": path if before is not None else "%s (absent)" % path,
+                "after_header": path if present else "%s (absent)" % path,
+                "before": masked(before or ""),
+                "after": result["content"],
+            }
+        ]
     if module.check_mode or not changed:
         module.exit_json(**result)
 
@@ -246,13 +251,18 @@ def main():
 
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
-        module.fail_json(msg="directory %s does not exist (needed for %s): install keepalived first" % (directory, path))
+        module.fail_json(
+            msg="directory %s does not exist (needed for %s): install keepalived first" % (directory, path)
+        )
     tmp = None
     try:
         tmp, ok, output = config_test(module, content, directory)
         if not ok:
-            module.fail_json(msg="keepalived --config-test refused the rendered file; nothing was changed: %s" % output,
-                             config_error=output, **result)
+            module.fail_json(
+                msg="keepalived --config-test refused the rendered file; nothing was changed: %s" % output,
+                config_error=output,
+                **result,
+            )
         if before is not None and params["backup"]:
             result["backup_file"] = module.backup_local(path)
         module.atomic_move(tmp, path)

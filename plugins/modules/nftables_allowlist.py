@@ -185,6 +185,7 @@ nft_error:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.dumbflix.stack.plugins.module_utils.managed_file import read_bytes, write_private_temp
 from ansible_collections.dumbflix.stack.plugins.module_utils.nftables_allowlist import (
     ALLOWLIST_OPTIONS,
@@ -222,8 +223,9 @@ class Nft:
 
     def require(self):
         if self.binary is None:
-            self.module.fail_json(msg="nft_binary %r was not found: install the nftables package"
-                                      % self.module.params["nft_binary"])
+            self.module.fail_json(
+                msg="nft_binary %r was not found: install the nftables package" % self.module.params["nft_binary"]
+            )
 
     def run(self, *args):
         self.require()
@@ -259,11 +261,26 @@ def schedule_rollback(module, nft_binary, unit, path, previous):
         handle.write(previous)
     # it becomes PATH when the rollback runs
     os.chmod(rollback, 0o644)
-    rc, out, err = module.run_command([
-        systemd_run, "--unit", unit, "--on-active", "%ds" % module.params["rollback_after"],
-        "--timer-property", "AccuracySec=1s", "--description", "restore the previous nftables rules of " + path,
-        "/bin/sh", "-c", 'mv -f "$1" "$2" && exec "$3" -f "$2"', "sh", rollback, path, nft_binary,
-    ])
+    rc, out, err = module.run_command(
+        [
+            systemd_run,
+            "--unit",
+            unit,
+            "--on-active",
+            "%ds" % module.params["rollback_after"],
+            "--timer-property",
+            "AccuracySec=1s",
+            "--description",
+            "restore the previous nftables rules of " + path,
+            "/bin/sh",
+            "-c",
+            'mv -f "$1" "$2" && exec "$3" -f "$2"',
+            "sh",
+            rollback,
+            path,
+            nft_binary,
+        ]
+    )
     if rc != 0:
         os.unlink(rollback)
         module.fail_json(msg="could not schedule the rollback with systemd-run: %s" % (err or out).strip())
@@ -313,8 +330,9 @@ def main():
     except ValueRefused as exc:
         module.fail_json(msg=str(exc), field=exc.field)
     if params["rollback_after"] < 0:
-        module.fail_json(msg="rollback_after: %d is below the minimum 0" % params["rollback_after"],
-                         field="rollback_after")
+        module.fail_json(
+            msg="rollback_after: %d is below the minimum 0" % params["rollback_after"], field="rollback_after"
+        )
     path = params["path"] or "/etc/nftables.d/%s.nft" % table
     directory = os.path.dirname(path)
     present = params["state"] == "present"
@@ -328,15 +346,24 @@ def main():
     if nft.binary is None and not module.check_mode:
         nft.require()
 
-    result = dict(path=path, content=content, digest=digest, table_changed=table_changed, rollback_unit="",
-                  rollback_cancelled=False, changed=file_changed or table_changed)
+    result = dict(
+        path=path,
+        content=content,
+        digest=digest,
+        table_changed=table_changed,
+        rollback_unit="",
+        rollback_cancelled=False,
+        changed=file_changed or table_changed,
+    )
     if module._diff:
-        result["diff"] = [{
-            "before_header": path if before is not None else "%s (absent)" % path,
-            "after_header": path if present else "%s (absent)" % path,
-            "before": (before or b"").decode("utf-8", "replace"),
-            "after": content if present else "",
-        }]
+        result["diff"] = [
+            {
+                "before_header": path if before is not None else "%s (absent)" % path,
+                "after_header": path if present else "%s (absent)" % path,
+                "before": (before or b"").decode("utf-8", "replace"),
+                "after": content if present else "",
+            }
+        ]
     if module.check_mode:
         module.exit_json(**result)
     if not result["changed"]:
@@ -354,8 +381,9 @@ def main():
         tmp = write_private_temp(directory if os.path.isdir(directory) else module.tmpdir, encoded, ".dumbflix-nft.")
         ok, output = nft.load(tmp, check=True)
         if not ok:
-            module.fail_json(msg="nft -c refused the rendered rules; nothing was changed: %s" % output,
-                             nft_error=output, **result)
+            module.fail_json(
+                msg="nft -c refused the rendered rules; nothing was changed: %s" % output, nft_error=output, **result
+            )
         if table_changed and params["rollback_after"] > 0:
             rollback = schedule_rollback(module, nft.binary, unit, path, previous_state(table, listing))
             result["rollback_unit"] = unit
@@ -365,8 +393,11 @@ def main():
             ok, output = nft.load(tmp)
             if not ok:
                 cancel_rollback(module, unit, rollback)
-                module.fail_json(msg="nft could not load the rules; the previous table and file stay: %s" % output,
-                                 nft_error=output, **dict(result, rollback_unit=""))
+                module.fail_json(
+                    msg="nft could not load the rules; the previous table and file stay: %s" % output,
+                    nft_error=output,
+                    **dict(result, rollback_unit=""),
+                )
         if not present:
             if before is not None:
                 os.unlink(path)

@@ -284,6 +284,7 @@ import copy
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_file import (
     ABSENT,
     FILE,
@@ -308,7 +309,7 @@ ARGUMENT_SPEC = dict(
     SITE_OPTIONS,
     enabled=dict(type="str", default="sites", choices=["sites", "conf.d"]),
     config_dir=dict(type="path", default="/etc/nginx"),
-    **NGINX_FILE_ARGS
+    **NGINX_FILE_ARGS,
 )
 
 
@@ -379,8 +380,15 @@ def main():
     paths = site_paths(params["config_dir"], name)
     states = dict((key, read_state(path)) for key, path in paths.items())
     changes, main_path, link = plan(params, content.encode("utf-8"), states)
-    exit_with_changes(module, changes, path=main_path, link=link, content=content, server_names=server_names,
-                      log_format=log_format_name(name))
+    exit_with_changes(
+        module,
+        changes,
+        path=main_path,
+        link=link,
+        content=content,
+        server_names=server_names,
+        log_format=log_format_name(name),
+    )
 
 
 if __name__ == "__main__":

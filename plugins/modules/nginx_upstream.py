@@ -223,6 +223,7 @@ nginx_error:
 import copy
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_file import (
     ABSENT,
     FILE,
@@ -260,7 +261,9 @@ def build(params):
 
 def main():
     # a copy: add_file_common_args adds mode/owner/... to the dict it is given
-    module = AnsibleModule(argument_spec=copy.deepcopy(ARGUMENT_SPEC), add_file_common_args=True, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=copy.deepcopy(ARGUMENT_SPEC), add_file_common_args=True, supports_check_mode=True
+    )
     try:
         path, content, servers = build(module.params)
     except ValueRefused as exc:

@@ -324,8 +324,13 @@ class Pm2Runner:
             os.environ.clear()
             os.environ.update(saved)
         if rc != 0:
-            self.module.fail_json(msg="%s failed with exit code %d: %s" % (shlex.join(argv), rc, tail(err or out, 20)),
-                                  rc=rc, stdout=out, stderr=err, cmd=self.prefix + argv)
+            self.module.fail_json(
+                msg="%s failed with exit code %d: %s" % (shlex.join(argv), rc, tail(err or out, 20)),
+                rc=rc,
+                stdout=out,
+                stderr=err,
+                cmd=self.prefix + argv,
+            )
         return out
 
     def app(self, name):
@@ -340,16 +345,20 @@ def find_pm2(module, binary, home):
     if "/" in binary:
         if os.path.isfile(binary) and os.access(binary, os.X_OK):
             return binary
-        module.fail_json(msg="pm2_binary: %r is not an executable file; install pm2 (npm install -g pm2@<version>, "
-                             "for example with the dumbflix.stack.pm2 role) or fix the path" % binary)
+        module.fail_json(
+            msg="pm2_binary: %r is not an executable file; install pm2 (npm install -g pm2@<version>, "
+            "for example with the dumbflix.stack.pm2 role) or fix the path" % binary
+        )
     dirs = list(PM2_DIRS)
     if home:
         dirs.insert(0, os.path.join(home, ".npm-global", "bin"))
     found = module.get_bin_path(binary, opt_dirs=dirs)
     if not found:
-        module.fail_json(msg="pm2_binary: %r was not found on PATH or in %s; install pm2 first (npm install -g "
-                             "pm2@<version>, for example with the dumbflix.stack.pm2 role) or set pm2_binary to "
-                             "its full path" % (binary, ", ".join(dirs)))
+        module.fail_json(
+            msg="pm2_binary: %r was not found on PATH or in %s; install pm2 first (npm install -g "
+            "pm2@<version>, for example with the dumbflix.stack.pm2 role) or set pm2_binary to "
+            "its full path" % (binary, ", ".join(dirs))
+        )
     return found
 
 
@@ -364,8 +373,10 @@ def resolve_user(module, user):
     if entry.pw_uid == os.geteuid():
         return [], entry.pw_dir, user
     if os.geteuid() != 0:
-        module.fail_json(msg="user: running pm2 as %r needs root, but the module runs as %r; use become: true"
-                             % (user, pwd.getpwuid(os.geteuid()).pw_name))
+        module.fail_json(
+            msg="user: running pm2 as %r needs root, but the module runs as %r; use become: true"
+            % (user, pwd.getpwuid(os.geteuid()).pw_name)
+        )
     runuser = module.get_bin_path("runuser", opt_dirs=["/usr/sbin", "/sbin"])
     if not runuser:
         module.fail_json(msg="user: running pm2 as %r needs runuser (util-linux), which was not found" % user)
@@ -422,7 +433,9 @@ def watch(module, runner, name, wait):
                 first_pids = app["pids"]
             elif app["pids"] != first_pids:
                 problem = "was restarted by pm2 (pids %s, then %s): it exits soon after it starts" % (
-                    first_pids, app["pids"])
+                    first_pids,
+                    app["pids"],
+                )
         if problem is None and time.time() >= deadline:
             if is_running(app):
                 return app
@@ -432,8 +445,11 @@ def watch(module, runner, name, wait):
             log = next((path for path in app["err_logs"] if path), None)
             module.fail_json(
                 msg="app %r %s (pm2 restarts: %s); last lines of its error log %s:\n%s"
-                    % (name, problem, max(restarts) if restarts else "unknown", log, read_log_tail(log)),
-                status=app["status"], pid=app["pid"], pids=app["pids"])
+                % (name, problem, max(restarts) if restarts else "unknown", log, read_log_tail(log)),
+                status=app["status"],
+                pid=app["pid"],
+                pids=app["pids"],
+            )
         time.sleep(POLL_SECONDS)
 
 
@@ -442,8 +458,16 @@ def main():
     params = module.params
     name, state = params["name"], params["state"]
     try:
-        spec = build_spec(name, script=params["script"], npm_script=params["npm_script"], serve=params["serve"],
-                          cwd=params["cwd"], env=params["env"], args=params["args"], instances=params["instances"])
+        spec = build_spec(
+            name,
+            script=params["script"],
+            npm_script=params["npm_script"],
+            serve=params["serve"],
+            cwd=params["cwd"],
+            env=params["env"],
+            args=params["args"],
+            instances=params["instances"],
+        )
     except Pm2Error as exc:
         module.fail_json(msg=str(exc))
     if params["wait"] < 0:
@@ -451,8 +475,9 @@ def main():
 
     prefix, home, user = resolve_user(module, params["user"])
     pm2 = find_pm2(module, params["pm2_binary"], home)
-    environ = base_environ(dict(os.environ), home=home, user=user, pm2_home=params["pm2_home"],
-                           bin_dir=os.path.dirname(pm2))
+    environ = base_environ(
+        dict(os.environ), home=home, user=user, pm2_home=params["pm2_home"], bin_dir=os.path.dirname(pm2)
+    )
     runner = Pm2Runner(module, pm2, prefix, environ)
 
     before = runner.app(name)
@@ -476,15 +501,19 @@ def main():
     after_status = predicted_status(state, before)
     if module._diff:
         result["diff"] = dict(
-            before_header="pm2 app %s" % name, after_header="pm2 app %s" % name,
+            before_header="pm2 app %s" % name,
+            after_header="pm2 app %s" % name,
             before=diff_text(before["status"], before["spec"]) if before else "",
-            after=diff_text(after_status, known_spec) if after_status != "absent" else "")
+            after=diff_text(after_status, known_spec) if after_status != "absent" else "",
+        )
 
     if module.check_mode or not actions:
         current = before if not actions else None
-        result.update(status=current["status"] if current else after_status,
-                      pid=current["pid"] if current else None,
-                      pids=current["pids"] if current else [])
+        result.update(
+            status=current["status"] if current else after_status,
+            pid=current["pid"] if current else None,
+            pids=current["pids"] if current else [],
+        )
         if not actions and before is None:
             result["status"] = "absent"
         module.exit_json(**result)
@@ -501,9 +530,11 @@ def main():
     # save only a list that works: a crashing app fails above and is not saved
     if params["save"]:
         runner.run(save_argv(pm2))
-    result.update(status=after["status"] if after else "absent",
-                  pid=after["pid"] if after else None,
-                  pids=after["pids"] if after else [])
+    result.update(
+        status=after["status"] if after else "absent",
+        pid=after["pid"] if after else None,
+        pids=after["pids"] if after else [],
+    )
     module.exit_json(**result)
 
 

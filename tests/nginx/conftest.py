@@ -1,9 +1,9 @@
 """Fixtures for tests against a real nginx binary; see nginx_testlib.py."""
+
 import shutil
 import subprocess
 
 import pytest
-
 from nginx_testlib import NGINX, Backend, PrivateNginx
 
 
@@ -24,6 +24,7 @@ def backends():
         backend = Backend(name)
         started.append(backend)
         return backend
+
     yield start
     for backend in started:
         backend.stop()
@@ -37,6 +38,25 @@ def certificate(tmp_path_factory):
         pytest.skip("openssl CLI not available to make a test certificate")
     directory = tmp_path_factory.mktemp("tls")
     cert, key = str(directory / "alvin.test.pem"), str(directory / "alvin.test.key")
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=alvin.test",
-                    "-days", "2", "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=alvin.test",
+            "-days",
+            "2",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return cert, key

@@ -4,6 +4,7 @@ Every nginx here runs from a private configuration in tmp_path (own pid file,
 logs, temp dirs, 127.0.0.1 ports), so the host's own nginx is never touched.
 Backends are Python HTTP servers on 127.0.0.1 started by the tests.
 """
+
 import http.client
 import json
 import os
@@ -20,8 +21,11 @@ from module_runner import run_module
 
 # DUMBFLIX_TEST_NGINX: another nginx to run every test against, e.g. scripts/nginx-release-tests.sh's wrapper that
 # runs an older Debian release's nginx in a container sharing this machine's network, process ids and /tmp
-NGINX = (os.environ.get("DUMBFLIX_TEST_NGINX") or shutil.which("nginx")
-         or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None))
+NGINX = (
+    os.environ.get("DUMBFLIX_TEST_NGINX")
+    or shutil.which("nginx")
+    or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+)
 
 
 def free_port():
@@ -75,8 +79,13 @@ class PrivateNginx:
         return args
 
     def _run(self, *extra):
-        return subprocess.run([self.binary, "-c", self.conf, "-p", self.root + "/"] + list(extra),
-                              capture_output=True, text=True, timeout=30, check=False)
+        return subprocess.run(
+            [self.binary, "-c", self.conf, "-p", self.root + "/"] + list(extra),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
 
     def config_test(self):
         """``nginx -t`` on the whole private configuration: (ok, output)."""
@@ -142,10 +151,15 @@ class Backend:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self):  # noqa: N802 (http.server API)
+            def do_GET(self):
                 backend.hits += 1
-                body = json.dumps({"name": backend.name, "path": self.path,
-                                   "headers": dict((k.lower(), v) for k, v in self.headers.items())}).encode()
+                body = json.dumps(
+                    {
+                        "name": backend.name,
+                        "path": self.path,
+                        "headers": dict((k.lower(), v) for k, v in self.headers.items()),
+                    }
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -199,5 +213,6 @@ def http_get(port, path="/", host="alvin.test", headers=None, tls=False, timeout
         return response.status, dict((k.lower(), v) for k, v in response.getheaders()), response.read()
     finally:
         conn.close()
+
 
 __all__ = ["NGINX", "Backend", "PrivateNginx", "free_port", "http_get", "run_module"]

@@ -1,5 +1,6 @@
 """Property-based tests: random valid inputs always give configs the real nginx accepts;
 random hostile strings are always refused and never reach a rendered file."""
+
 import ipaddress
 import os
 import re
@@ -8,7 +9,6 @@ import string
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
 from nginx_testlib import run_module
 
 from ansible_collections.dumbflix.stack.plugins.module_utils import nginx_grammar as grammar
@@ -33,6 +33,7 @@ def nginx_time(units, max_ms=grammar.MAX_TIME_MS):
 
     def build(unit):
         return st.integers(0, max_ms // factors[unit]).map(lambda n: "%d%s" % (n, unit))
+
     return st.sampled_from(units).flatmap(build)
 
 
@@ -60,12 +61,16 @@ def upstream_options(draw):
         if method in upstream_conf.METHODS_WITHOUT_BACKUP:
             item.pop("backup", None)
     # unique address:port, and at least one primary server
-    keys = [upstream_conf.normalize_upstream_server(item)["address"] + ":" + str(item.get("port", 80)) for item in servers]
+    keys = [
+        upstream_conf.normalize_upstream_server(item)["address"] + ":" + str(item.get("port", 80)) for item in servers
+    ]
     assume(len(set(keys)) == len(keys))
     servers[0]["backup"] = False
     options = {"name": draw(identifier), "servers": servers, "method": method}
     if method == "hash":
-        options["hash_key"] = draw(st.sampled_from(["$request_uri", "$remote_addr", "$remote_addr$request_uri", "$host-x"]))
+        options["hash_key"] = draw(
+            st.sampled_from(["$request_uri", "$remote_addr", "$remote_addr$request_uri", "$host-x"])
+        )
         options["consistent"] = draw(st.booleans())
     if method == "random":
         options["two"] = draw(st.booleans())
@@ -89,8 +94,9 @@ def test_random_valid_upstreams_are_accepted_by_nginx(nginx, tmp_path, options):
     assert run_module(nginx_upstream, args, tmpdir=tmp_path)["changed"] is False
 
 
-server_name = st.one_of(hostname, hostname.map(lambda h: "*." + h), hostname.map(lambda h: h.rsplit(".", 1)[0] + ".*"),
-                        st.just("_"), ipv4)
+server_name = st.one_of(
+    hostname, hostname.map(lambda h: "*." + h), hostname.map(lambda h: h.rsplit(".", 1)[0] + ".*"), st.just("_"), ipv4
+)
 listen = st.integers(1024, 65535).map(lambda p: "127.0.0.1:%d" % p)
 
 
@@ -105,9 +111,16 @@ def site_options(draw):
         "default_server": draw(st.booleans()),
         "connect_timeout": draw(nginx_time(["s", "ms", "m"]).filter(lambda t: int(re.match(r"\d+", t).group()) > 0)),
         "read_timeout": draw(nginx_time(["s", "m", "h"]).filter(lambda t: int(re.match(r"\d+", t).group()) > 0)),
-        "next_upstream": draw(st.one_of(
-            st.just(["off"]),
-            st.lists(st.sampled_from([c for c in site_conf.NEXT_UPSTREAM_CONDITIONS if c != "off"]), min_size=1, unique=True))),
+        "next_upstream": draw(
+            st.one_of(
+                st.just(["off"]),
+                st.lists(
+                    st.sampled_from([c for c in site_conf.NEXT_UPSTREAM_CONDITIONS if c != "off"]),
+                    min_size=1,
+                    unique=True,
+                ),
+            )
+        ),
         "next_upstream_tries": draw(st.integers(0, 100)),
         "next_upstream_timeout": draw(nginx_time(["", "s", "m"])),
         "client_max_body_size": draw(st.sampled_from(["0", "1m", "512k", "100", "2g", "10M"])),
@@ -117,10 +130,18 @@ def site_options(draw):
         options["upstream"] = "pool"
     else:
         host = draw(st.one_of(ipv4, ipv6.map(lambda a: "[%s]" % a)))
-        options["backend_url"] = "http://%s:%d%s" % (host, draw(st.integers(1, 65535)), draw(st.sampled_from(["", "/", "/app/"])))
+        options["backend_url"] = "http://%s:%d%s" % (
+            host,
+            draw(st.integers(1, 65535)),
+            draw(st.sampled_from(["", "/", "/app/"])),
+        )
     if draw(st.booleans()):
-        options.update(tls_listen=[draw(listen.filter(lambda item: item not in options["listen"]))],
-                       tls_redirect=draw(st.booleans()), hsts=draw(st.booleans()), http2=draw(st.booleans()))
+        options.update(
+            tls_listen=[draw(listen.filter(lambda item: item not in options["listen"]))],
+            tls_redirect=draw(st.booleans()),
+            hsts=draw(st.booleans()),
+            http2=draw(st.booleans()),
+        )
     return options
 
 
@@ -149,8 +170,19 @@ SYNTAX = list(";{}\"'\\#`") + [" ", "\t", "\n", "\r", "\x00", "\u2028"]
 hostile = st.tuples(st.text(max_size=10), st.sampled_from(SYNTAX), st.text(max_size=10)).map("".join)
 
 UPSTREAM_FIELDS = ["address", "fail_timeout", "port", "weight", "hash_key", "name", "keepalive_timeout"]
-SITE_FIELDS = ["name", "server_names", "listen", "upstream", "backend_url", "connect_timeout", "read_timeout",
-               "next_upstream_timeout", "client_max_body_size", "access_log", "tls_certificate"]
+SITE_FIELDS = [
+    "name",
+    "server_names",
+    "listen",
+    "upstream",
+    "backend_url",
+    "connect_timeout",
+    "read_timeout",
+    "next_upstream_timeout",
+    "client_max_body_size",
+    "access_log",
+    "tls_certificate",
+]
 
 
 @settings(max_examples=300, deadline=None)
@@ -194,8 +226,10 @@ SAFE_TOKEN = re.compile(r"\A[A-Za-z0-9_.:/\[\]*@+,=~$-]+\Z")
 
 
 @settings(max_examples=400, deadline=None)
-@given(address=st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
-       name=st.text(alphabet=string.printable, max_size=30))
+@given(
+    address=st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
+    name=st.text(alphabet=string.printable, max_size=30),
+)
 def test_any_text_is_refused_or_rendered_as_a_single_safe_token(address, name):
     """Whatever arrives, what reaches the file is one token made of safe characters."""
     try:
@@ -203,7 +237,9 @@ def test_any_text_is_refused_or_rendered_as_a_single_safe_token(address, name):
     except grammar.NginxConfigError:
         pass
     else:
-        line = [ln for ln in upstream_conf.render_upstream(normalized).splitlines() if ln.strip().startswith("server ")][0]
+        line = [
+            ln for ln in upstream_conf.render_upstream(normalized).splitlines() if ln.strip().startswith("server ")
+        ][0]
         assert SAFE_TOKEN.match(line.strip().split(" ", 1)[1].rstrip(";")), line
         kind = grammar.validate_host(address, "a", allow_unix=True)[0]
         if kind in ("ipv4", "ipv6"):

@@ -1,6 +1,7 @@
 """The modules against a real nginx: every rendered config passes nginx -t, refused
 changes are rolled back, a running nginx keeps serving, and real requests go
 through the proxy to real backends."""
+
 import json
 import os
 import re
@@ -8,7 +9,6 @@ import stat
 import time
 
 import pytest
-
 from nginx_testlib import free_port, http_get, run_module
 
 from ansible_collections.dumbflix.stack.plugins.modules import nginx_reverse_proxy, nginx_upstream
@@ -41,21 +41,54 @@ def site(nginx, tmp_path, **kwargs):
 
 UPSTREAM_VARIANTS = {
     "minimal": {"servers": [{"address": "127.0.0.1", "port": 3000}]},
-    "all_server_options": {"servers": [
-        {"address": "127.0.0.1", "port": 3000, "weight": 5, "max_fails": 3, "fail_timeout": "30s", "max_conns": 100},
-        {"address": "127.0.0.2", "port": "3000", "weight": "1", "max_fails": 0, "fail_timeout": 0, "down": True},
-        {"address": "127.0.0.3", "port": 3000, "backup": True, "fail_timeout": "1m"}]},
-    "ipv6_and_unix": {"servers": [{"address": "::1", "port": 3000}, {"address": "[::1]", "port": 3001},
-                                  {"address": "unix:/run/dumbflix-test.sock"}]},
+    "all_server_options": {
+        "servers": [
+            {
+                "address": "127.0.0.1",
+                "port": 3000,
+                "weight": 5,
+                "max_fails": 3,
+                "fail_timeout": "30s",
+                "max_conns": 100,
+            },
+            {"address": "127.0.0.2", "port": "3000", "weight": "1", "max_fails": 0, "fail_timeout": 0, "down": True},
+            {"address": "127.0.0.3", "port": 3000, "backup": True, "fail_timeout": "1m"},
+        ]
+    },
+    "ipv6_and_unix": {
+        "servers": [
+            {"address": "::1", "port": 3000},
+            {"address": "[::1]", "port": 3001},
+            {"address": "unix:/run/dumbflix-test.sock"},
+        ]
+    },
     "hostname": {"servers": [{"address": "localhost", "port": 3000}]},
-    "least_conn_keepalive": {"method": "least_conn", "keepalive": 32, "keepalive_timeout": "500ms",
-                             "keepalive_requests": 1000, "servers": [{"address": "127.0.0.1", "port": 1}]},
-    "ip_hash": {"method": "ip_hash", "servers": [{"address": "127.0.0.1", "port": 1, "weight": 2},
-                                                  {"address": "127.0.0.1", "port": 2, "down": True}]},
-    "hash_consistent": {"method": "hash", "hash_key": "$remote_addr$request_uri", "consistent": True,
-                        "servers": [{"address": "127.0.0.1", "port": 1}, {"address": "127.0.0.1", "port": 2}]},
-    "random_two": {"method": "random", "two": True, "keepalive": 2,
-                   "servers": [{"address": "127.0.0.1", "port": 1}, {"address": "127.0.0.1", "port": 2}]},
+    "least_conn_keepalive": {
+        "method": "least_conn",
+        "keepalive": 32,
+        "keepalive_timeout": "500ms",
+        "keepalive_requests": 1000,
+        "servers": [{"address": "127.0.0.1", "port": 1}],
+    },
+    "ip_hash": {
+        "method": "ip_hash",
+        "servers": [
+            {"address": "127.0.0.1", "port": 1, "weight": 2},
+            {"address": "127.0.0.1", "port": 2, "down": True},
+        ],
+    },
+    "hash_consistent": {
+        "method": "hash",
+        "hash_key": "$remote_addr$request_uri",
+        "consistent": True,
+        "servers": [{"address": "127.0.0.1", "port": 1}, {"address": "127.0.0.1", "port": 2}],
+    },
+    "random_two": {
+        "method": "random",
+        "two": True,
+        "keepalive": 2,
+        "servers": [{"address": "127.0.0.1", "port": 1}, {"address": "127.0.0.1", "port": 2}],
+    },
     "random": {"method": "random", "servers": [{"address": "127.0.0.1", "port": 1}]},
 }
 
@@ -78,12 +111,28 @@ def site_variants(cert, key):
         "backend_url": {"backend_url": "http://127.0.0.1:3000/app/", "upstream": None},
         "backend_url_ipv6": {"backend_url": "http://[::1]:3000", "upstream": None},
         "no_websocket_no_headers": {"upstream": "app", "websocket": False, "security_headers": False},
-        "failover_policy": {"upstream": "app", "next_upstream": ["error", "timeout", "invalid_header", "http_500",
-                                                                 "http_502", "http_503", "http_504", "http_429",
-                                                                 "non_idempotent"],
-                            "next_upstream_tries": 3, "next_upstream_timeout": "10s", "connect_timeout": "500ms"},
+        "failover_policy": {
+            "upstream": "app",
+            "next_upstream": [
+                "error",
+                "timeout",
+                "invalid_header",
+                "http_500",
+                "http_502",
+                "http_503",
+                "http_504",
+                "http_429",
+                "non_idempotent",
+            ],
+            "next_upstream_tries": 3,
+            "next_upstream_timeout": "10s",
+            "connect_timeout": "500ms",
+        },
         "next_upstream_off": {"upstream": "app", "next_upstream": ["off"]},
-        "wildcards": {"upstream": "app", "server_names": ["alvin.test", "*.alvin.test", "www.alvin.*", ".example.test", "_"]},
+        "wildcards": {
+            "upstream": "app",
+            "server_names": ["alvin.test", "*.alvin.test", "www.alvin.*", ".example.test", "_"],
+        },
         "access_log_off_body_size": {"upstream": "app", "access_log": "off", "client_max_body_size": "0"},
         "default_server_conf_d": {"upstream": "app", "default_server": True, "enabled": "conf.d"},
         "tls_redirect_hsts_http2": dict(tls, upstream="app", hsts=True, http2=True),
@@ -107,7 +156,9 @@ def test_rejected_upstream_change_is_rolled_back(nginx, tmp_path):
     good = ok(upstream(nginx, tmp_path, servers=[{"address": "127.0.0.1", "port": 3000}]))
     before = snapshot(good["path"])
     # A second file declaring the same upstream name passes our validation; nginx refuses it.
-    dup = upstream(nginx, tmp_path, path=nginx.path("conf.d", "dup.conf"), servers=[{"address": "127.0.0.1", "port": 1}])
+    dup = upstream(
+        nginx, tmp_path, path=nginx.path("conf.d", "dup.conf"), servers=[{"address": "127.0.0.1", "port": 1}]
+    )
     assert dup["failed"] is True
     assert 'duplicate upstream "app" in %s' % nginx.path("conf.d") in dup["nginx_error"]
     assert dup["nginx_error"] in dup["msg"]
@@ -123,14 +174,28 @@ def test_rejected_site_change_is_rolled_back_with_its_link(nginx, tmp_path, cert
     listen = ["127.0.0.1:%d" % free_port()]
     good = ok(site(nginx, tmp_path, upstream="app", listen=listen))
     before = [snapshot(good["path"]), snapshot(good["link"])]
-    missing_cert = site(nginx, tmp_path, upstream="app", listen=listen, tls_certificate=nginx.path("missing.pem"),
-                        tls_certificate_key=certificate[1], tls_listen=["127.0.0.1:%d" % free_port()])
+    missing_cert = site(
+        nginx,
+        tmp_path,
+        upstream="app",
+        listen=listen,
+        tls_certificate=nginx.path("missing.pem"),
+        tls_certificate_key=certificate[1],
+        tls_listen=["127.0.0.1:%d" % free_port()],
+    )
     assert missing_cert["failed"] is True
     assert 'cannot load certificate "%s"' % nginx.path("missing.pem") in missing_cert["nginx_error"]
     assert [snapshot(good["path"]), snapshot(good["link"])] == before
     # a brand-new site nginx refuses leaves neither file nor link behind
-    fresh = site(nginx, tmp_path, name="fresh", upstream="app", tls_certificate=nginx.path("missing.pem"),
-                 tls_certificate_key=certificate[1], tls_listen=["127.0.0.1:%d" % free_port()])
+    fresh = site(
+        nginx,
+        tmp_path,
+        name="fresh",
+        upstream="app",
+        tls_certificate=nginx.path("missing.pem"),
+        tls_certificate_key=certificate[1],
+        tls_listen=["127.0.0.1:%d" % free_port()],
+    )
     assert fresh["failed"] is True
     assert sorted(os.listdir(nginx.path("sites-available"))) == ["site"]
     assert sorted(os.listdir(nginx.path("sites-enabled"))) == ["site"]
@@ -155,9 +220,14 @@ def test_running_nginx_keeps_serving_after_a_refused_change(nginx, tmp_path, bac
     nginx.start()
     status, dummy, body = http_get(port)
     assert status == 200 and json.loads(body)["name"] == "one"
-    files = {path: snapshot(path) for path in (nginx.path("conf.d", "upstream-app.conf"), nginx.path("sites-available", "site"))}
+    files = {
+        path: snapshot(path)
+        for path in (nginx.path("conf.d", "upstream-app.conf"), nginx.path("sites-available", "site"))
+    }
 
-    refused = upstream(nginx, tmp_path, path=nginx.path("conf.d", "evil.conf"), servers=[{"address": "127.0.0.1", "port": 9}])
+    refused = upstream(
+        nginx, tmp_path, path=nginx.path("conf.d", "evil.conf"), servers=[{"address": "127.0.0.1", "port": 9}]
+    )
     assert refused["failed"] is True and "duplicate upstream" in refused["msg"]
     assert {path: snapshot(path) for path in files} == files
     assert not os.path.exists(nginx.path("conf.d", "evil.conf"))
@@ -189,8 +259,14 @@ def read_access_log(nginx):
 def test_load_balancing_headers_and_failover_through_the_proxy(nginx, tmp_path, backends):
     a, b = backends("a"), backends("b")
     port = free_port()
-    ok(upstream(nginx, tmp_path, servers=[{"address": "127.0.0.1", "port": a.port}, {"address": "127.0.0.1", "port": b.port}],
-                keepalive=4))
+    ok(
+        upstream(
+            nginx,
+            tmp_path,
+            servers=[{"address": "127.0.0.1", "port": a.port}, {"address": "127.0.0.1", "port": b.port}],
+            keepalive=4,
+        )
+    )
     ok(site(nginx, tmp_path, upstream="app", listen=["127.0.0.1:%d" % port], connect_timeout="1s"))
     nginx.start()
 
@@ -219,16 +295,26 @@ def test_load_balancing_headers_and_failover_through_the_proxy(nginx, tmp_path, 
     assert {json.loads(body)["name"] for dummy, dummy, body in after} == {"a"}
     log = read_access_log(nginx)
     # the failed attempt on b and the retry on a are both on record
-    assert any(('upstream_addr="%s, %s"' % (b.address, a.address)) in line and 'upstream_status="502, 200"' in line
-               for line in log)
+    assert any(
+        ('upstream_addr="%s, %s"' % (b.address, a.address)) in line and 'upstream_status="502, 200"' in line
+        for line in log
+    )
 
 
 def test_weights_and_backup_servers(nginx, tmp_path, backends):
     a, b, spare = backends("a"), backends("b"), backends("spare")
     port = free_port()
-    ok(upstream(nginx, tmp_path, servers=[{"address": "127.0.0.1", "port": a.port, "weight": 3},
-                                          {"address": "127.0.0.1", "port": b.port},
-                                          {"address": "127.0.0.1", "port": spare.port, "backup": True}]))
+    ok(
+        upstream(
+            nginx,
+            tmp_path,
+            servers=[
+                {"address": "127.0.0.1", "port": a.port, "weight": 3},
+                {"address": "127.0.0.1", "port": b.port},
+                {"address": "127.0.0.1", "port": spare.port, "backup": True},
+            ],
+        )
+    )
     ok(site(nginx, tmp_path, upstream="app", listen=["127.0.0.1:%d" % port]))
     nginx.start()
     names = [json.loads(http_get(port)[2])["name"] for dummy in range(8)]
@@ -263,8 +349,19 @@ def test_tls_redirect_hsts_and_forwarded_proto(nginx, tmp_path, backends, certif
     one = backends("one")
     plain, secure = free_port(), free_port()
     ok(upstream(nginx, tmp_path, servers=[{"address": "127.0.0.1", "port": one.port}]))
-    ok(site(nginx, tmp_path, upstream="app", listen=["127.0.0.1:%d" % plain], tls_listen=["127.0.0.1:%d" % secure],
-            tls_certificate=certificate[0], tls_certificate_key=certificate[1], hsts=True, http2=True))
+    ok(
+        site(
+            nginx,
+            tmp_path,
+            upstream="app",
+            listen=["127.0.0.1:%d" % plain],
+            tls_listen=["127.0.0.1:%d" % secure],
+            tls_certificate=certificate[0],
+            tls_certificate_key=certificate[1],
+            hsts=True,
+            http2=True,
+        )
+    )
     nginx.start()
     status, headers, dummy = http_get(plain, path="/movies?x=1")
     assert status == 301
@@ -280,8 +377,16 @@ def test_tls_redirect_hsts_and_forwarded_proto(nginx, tmp_path, backends, certif
 def test_backend_url_site_serves(nginx, tmp_path, backends):
     one = backends("one")
     port = free_port()
-    ok(site(nginx, tmp_path, upstream=None, backend_url="http://127.0.0.1:%d" % one.port, listen=["127.0.0.1:%d" % port],
-            enabled="conf.d"))
+    ok(
+        site(
+            nginx,
+            tmp_path,
+            upstream=None,
+            backend_url="http://127.0.0.1:%d" % one.port,
+            listen=["127.0.0.1:%d" % port],
+            enabled="conf.d",
+        )
+    )
     nginx.start()
     status, dummy, body = http_get(port, path="/tv-series")
     assert status == 200 and json.loads(body)["path"] == "/tv-series"
@@ -292,9 +397,20 @@ def test_tls_redirect_names_the_published_port_and_hsts_its_max_age(nginx, tmp_p
     one = backends("one")
     plain, secure = free_port(), free_port()
     ok(upstream(nginx, tmp_path, servers=[{"address": "127.0.0.1", "port": one.port}]))
-    ok(site(nginx, tmp_path, upstream="app", listen=["127.0.0.1:%d" % plain], tls_listen=["127.0.0.1:%d" % secure],
-            tls_redirect_port=8443, tls_certificate=certificate[0], tls_certificate_key=certificate[1], hsts=True,
-            hsts_max_age=300))
+    ok(
+        site(
+            nginx,
+            tmp_path,
+            upstream="app",
+            listen=["127.0.0.1:%d" % plain],
+            tls_listen=["127.0.0.1:%d" % secure],
+            tls_redirect_port=8443,
+            tls_certificate=certificate[0],
+            tls_certificate_key=certificate[1],
+            hsts=True,
+            hsts_max_age=300,
+        )
+    )
     nginx.start()
     status, headers, dummy = http_get(plain, path="/movies")
     assert (status, headers["location"]) == (301, "https://alvin.test:8443/movies")

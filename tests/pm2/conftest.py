@@ -14,9 +14,9 @@ import tempfile
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from pm2_helpers import Pm2
 
 from ansible_collections.dumbflix.stack.plugins.modules import pm2_app
-from pm2_helpers import Pm2
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PM2_VERSION = "7.0.4"
@@ -38,8 +38,12 @@ def pm2_binary():
         pytest.skip("node and npm are needed for the real-pm2 tests")
     if installed_pm2_version() != PM2_VERSION or not os.access(PM2_BIN, os.X_OK):
         os.makedirs(PM2_PREFIX, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", PM2_PREFIX, "pm2@" + PM2_VERSION],
-                       check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", PM2_PREFIX, "pm2@" + PM2_VERSION],
+            check=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
     assert installed_pm2_version() == PM2_VERSION
     return PM2_BIN
 
@@ -61,6 +65,7 @@ def pm2(pm2_binary, pm2_home):
 @pytest.fixture
 def run_module(capsys, pm2_binary, pm2_home):
     """Call pm2_app's main() in-process, as Ansible would, with this test's pm2."""
+
     def _run(check=False, diff=False, **args):
         args.setdefault("pm2_binary", pm2_binary)
         args.setdefault("pm2_home", pm2_home)
@@ -69,4 +74,5 @@ def run_module(capsys, pm2_binary, pm2_home):
         with patch_module_args(args), pytest.raises(SystemExit):
             pm2_app.main()
         return json.loads(capsys.readouterr().out)
+
     return _run

@@ -24,8 +24,15 @@ class Pm2:
     def cli(self, *args):
         prefix = ["runuser", "-u", self.user, "--"] if self.user else []
         env = dict(os.environ, PM2_HOME=self.home)
-        return subprocess.run(prefix + [self.binary] + list(args), env=env, check=True, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, universal_newlines=True, timeout=60).stdout
+        return subprocess.run(
+            prefix + [self.binary] + list(args),
+            env=env,
+            check=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            universal_newlines=True,
+            timeout=60,
+        ).stdout
 
     def jlist(self):
         # the JSON is the last line (a spawn banner may come first)
@@ -36,9 +43,13 @@ class Pm2:
 
     def kill(self):
         if os.path.exists(os.path.join(self.home, "pm2.pid")):
-            subprocess.run((["runuser", "-u", self.user, "--"] if self.user else []) + [self.binary, "kill"],
-                           env=dict(os.environ, PM2_HOME=self.home), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=60)
+            subprocess.run(
+                (["runuser", "-u", self.user, "--"] if self.user else []) + [self.binary, "kill"],
+                env=dict(os.environ, PM2_HOME=self.home),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=60,
+            )
 
 
 def free_port():

@@ -16,7 +16,6 @@ import sys
 import tempfile
 
 import pytest
-
 from pm2_helpers import ECHO_SERVER, Pm2, free_port, http_get, port_refuses
 
 pytestmark = pytest.mark.pm2
@@ -52,14 +51,24 @@ def test_start_serves_http_and_second_run_is_unchanged(run_module, pm2):
 def test_app_gets_exactly_the_requested_environment_args_and_cwd(run_module, pm2, monkeypatch, tmp_path):
     monkeypatch.setenv("CONTROLLER_ONLY_SECRET", "must-not-leak")
     port = free_port()
-    result = run_module(name="echo", script=ECHO_SERVER, cwd=str(tmp_path), args=["--flag", "two words", "$HOME"],
-                        env={"PORT": port, "CI": True, "BROWSER": "none", "NODE_OPTIONS": "--max-old-space-size=64"})
+    result = run_module(
+        name="echo",
+        script=ECHO_SERVER,
+        cwd=str(tmp_path),
+        args=["--flag", "two words", "$HOME"],
+        env={"PORT": port, "CI": True, "BROWSER": "none", "NODE_OPTIONS": "--max-old-space-size=64"},
+    )
     assert result["changed"] is True, result
     reply = echo(port)
     assert reply["argv"] == ["--flag", "two words", "$HOME"]  # no shell, no variable expansion
     assert reply["cwd"] == str(tmp_path)
     env = reply["env"]
-    assert (env["CI"], env["BROWSER"], env["NODE_OPTIONS"], env["PORT"]) == ("true", "none", "--max-old-space-size=64", str(port))
+    assert (env["CI"], env["BROWSER"], env["NODE_OPTIONS"], env["PORT"]) == (
+        "true",
+        "none",
+        "--max-old-space-size=64",
+        str(port),
+    )
     assert env["PM2_APP_SPEC"] == result["spec_hash"]
     assert "CONTROLLER_ONLY_SECRET" not in env
 
@@ -84,8 +93,12 @@ def test_changed_env_replaces_the_app_and_shows_a_diff(run_module, pm2):
 
 def test_app_started_by_hand_is_taken_over(run_module, pm2, pm2_binary, pm2_home):
     port = free_port()
-    subprocess.run([pm2_binary, "start", ECHO_SERVER, "--name", "echo"], check=True, stdout=subprocess.DEVNULL,
-                   env=dict(os.environ, PM2_HOME=pm2_home, PORT=str(port)))
+    subprocess.run(
+        [pm2_binary, "start", ECHO_SERVER, "--name", "echo"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=dict(os.environ, PM2_HOME=pm2_home, PORT=str(port)),
+    )
     assert "PM2_APP_SPEC" not in echo(port)["env"]
     result = run_module(name="echo", script=ECHO_SERVER, env={"PORT": port})
     assert result["changed"] is True
@@ -166,11 +179,17 @@ def test_serve_spa_answers_client_side_routes_with_index_html(run_module, pm2, t
 
 
 def test_npm_script_runs_like_the_bootcamp(run_module, pm2, tmp_path):
-    (tmp_path / "package.json").write_text(json.dumps(
-        {"name": "demo", "version": "1.0.0", "private": True, "scripts": {"start": "node %s" % ECHO_SERVER}}))
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "demo", "version": "1.0.0", "private": True, "scripts": {"start": "node %s" % ECHO_SERVER}})
+    )
     port = free_port()
-    args = dict(name="dumbflix-frontend", npm_script="start", cwd=str(tmp_path), args=["--extra"],
-                env={"PORT": port, "BROWSER": "none", "CI": "true"})
+    args = dict(
+        name="dumbflix-frontend",
+        npm_script="start",
+        cwd=str(tmp_path),
+        args=["--extra"],
+        env={"PORT": port, "BROWSER": "none", "CI": "true"},
+    )
     result = run_module(**args)
     assert result["changed"] is True, result
     reply = echo(port)
@@ -218,8 +237,12 @@ def test_check_mode_reports_but_changes_nothing(run_module, pm2):
 
     run_module(name="echo", script=ECHO_SERVER, env={"PORT": port, "GREETING": "a"})
     pid = echo(port)["pid"]
-    for args in (dict(script=ECHO_SERVER, env={"PORT": port, "GREETING": "b"}), dict(state="stopped"),
-                 dict(state="absent"), dict(state="restarted")):
+    for args in (
+        dict(script=ECHO_SERVER, env={"PORT": port, "GREETING": "b"}),
+        dict(state="stopped"),
+        dict(state="absent"),
+        dict(state="restarted"),
+    ):
         assert run_module(name="echo", check=True, **args)["changed"] is True, args
         reply = echo(port)
         assert (reply["pid"], reply["env"]["GREETING"]) == (pid, "a")
@@ -237,7 +260,8 @@ def test_ansible_playbook_check_apply_idempotent(pm2, pm2_binary, pm2_home, tmp_
     python = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
     port = free_port()
     playbook = tmp_path / "play.yml"
-    playbook.write_text("""
+    playbook.write_text(
+        """
 - name: Run the echo app under pm2
   hosts: localhost
   gather_facts: false
@@ -252,14 +276,31 @@ def test_ansible_playbook_check_apply_idempotent(pm2, pm2_binary, pm2_home, tmp_
         pm2_binary: %s
         pm2_home: %s
         wait: 1
-""" % (ECHO_SERVER, port, pm2_binary, pm2_home))
+"""
+        % (ECHO_SERVER, port, pm2_binary, pm2_home)
+    )
 
     def play(*extra):
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
-        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-                               "-c", "local", "-e", "ansible_python_interpreter=%s" % python, str(playbook)] + list(extra),
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True, timeout=300)
+        proc = subprocess.run(
+            [
+                os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+                "-i",
+                "localhost,",
+                "-c",
+                "local",
+                "-e",
+                "ansible_python_interpreter=%s" % python,
+                str(playbook),
+            ]
+            + list(extra),
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            universal_newlines=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         # ansible.cfg enables profile_tasks, which prints around the JSON document
         start = proc.stdout.index("{\n")
@@ -275,6 +316,7 @@ def test_ansible_playbook_check_apply_idempotent(pm2, pm2_binary, pm2_home, tmp_
 @pytest.mark.skipif(os.geteuid() != 0, reason="running pm2 as another user needs root")
 def test_runs_pm2_and_the_app_as_the_given_user(pm2_binary, capsys):
     from ansible.module_utils.testing import patch_module_args
+
     from ansible_collections.dumbflix.stack.plugins.modules import pm2_app
 
     user = pwd.getpwnam("nobody")
@@ -286,8 +328,20 @@ def test_runs_pm2_and_the_app_as_the_given_user(pm2_binary, capsys):
     daemon = Pm2(pm2_binary, home, user="nobody")
     port = free_port()
     try:
-        with patch_module_args(dict(name="echo", script=ECHO_SERVER, env={"PORT": port}, user="nobody",
-                                    pm2_home=home, pm2_binary=pm2_binary, wait=1)), pytest.raises(SystemExit):
+        with (
+            patch_module_args(
+                dict(
+                    name="echo",
+                    script=ECHO_SERVER,
+                    env={"PORT": port},
+                    user="nobody",
+                    pm2_home=home,
+                    pm2_binary=pm2_binary,
+                    wait=1,
+                )
+            ),
+            pytest.raises(SystemExit),
+        ):
             pm2_app.main()
         result = json.loads(capsys.readouterr().out)
         assert result["changed"] is True, result

@@ -7,6 +7,7 @@ what it changed. needrestart(1): "NEEDRESTART_SUSPEND: If set to a non-empty val
 run needrestart after installing or updating packages"; the hook (ex/apt/apt-pinvoke) then leaves its marker,
 so the next apt run without it, or `needrestart` by hand, still reports what wants a restart.
 """
+
 import glob
 import os
 
@@ -46,11 +47,14 @@ def test_the_roles_have_apt_tasks():
 
 @pytest.mark.parametrize("path, name, environment", list(cases()))
 def test_apt_task_suspends_needrestart(path, name, environment):
-    assert {k: environment.get(k) for k in SUSPENDED} == SUSPENDED, \
-        "%s: %r runs apt without environment NEEDRESTART_SUSPEND: \"1\"" % (path, name)
+    assert {k: environment.get(k) for k in SUSPENDED} == SUSPENDED, (
+        '%s: %r runs apt without environment NEEDRESTART_SUSPEND: "1"' % (path, name)
+    )
 
 
 def test_the_walk_sees_block_environments():
-    tasks = [{"block": [{"name": "x", "ansible.builtin.apt": {"name": "nginx"}}], "environment": SUSPENDED},
-             {"name": "y", "apt": {"name": "curl"}}]
+    tasks = [
+        {"block": [{"name": "x", "ansible.builtin.apt": {"name": "nginx"}}], "environment": SUSPENDED},
+        {"name": "y", "apt": {"name": "curl"}},
+    ]
     assert list(apt_tasks(tasks)) == [("x", SUSPENDED), ("y", {})]

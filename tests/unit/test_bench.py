@@ -1,5 +1,6 @@
 """`make bench`'s own arithmetic (bench/bench.py): reading wrk's report, cutting a load run into
 phases, and the targets table. The measurements themselves need the running lab (`make bench`)."""
+
 import importlib.util
 import os
 
@@ -104,12 +105,28 @@ def test_targets_say_met_and_not_met():
 
 
 def test_report_says_when_the_proxy_was_measured_over_https():
-    data = {"meta": {"date": "today", "machine": "2 cores", "inventory": "inventory/lab", "app": "x",
-                     "proxy_scheme": "https"},
-            "overhead": {"levels": [64], "rounds": 1, "seconds": 1,
-                         "variants": {"a. direct": {64: cell(1000)}, "b. collection": {64: cell(900)},
-                                      "c. naive": {64: cell(600)}, "d. one backend": {64: cell(860)}},
-                         "knob_base": {"rps": {"median": 860, "min": 860, "max": 860}, "p99": None}, "knobs": {}}}
+    data = {
+        "meta": {
+            "date": "today",
+            "machine": "2 cores",
+            "inventory": "inventory/lab",
+            "app": "x",
+            "proxy_scheme": "https",
+        },
+        "overhead": {
+            "levels": [64],
+            "rounds": 1,
+            "seconds": 1,
+            "variants": {
+                "a. direct": {64: cell(1000)},
+                "b. collection": {64: cell(900)},
+                "c. naive": {64: cell(600)},
+                "d. one backend": {64: cell(860)},
+            },
+            "knob_base": {"rps": {"median": 860, "min": 860, "max": 860}, "p99": None},
+            "knobs": {},
+        },
+    }
     assert "measured over TLS on 443" in bench.report(data)
     del data["meta"]["proxy_scheme"]
     assert "over TLS" not in bench.report(data)

@@ -1,6 +1,7 @@
 """The docs can't drift from the code: docs/reference.md is what `make docs` makes of the roles' argument specs
 and the plugins' documentation; the README's variable table names real variables with their real defaults;
 every variable and every `make` target the docs name exists."""
+
 import functools
 import glob
 import importlib.util
@@ -11,12 +12,19 @@ import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ROLES = sorted(os.path.basename(os.path.dirname(os.path.dirname(path)))
-               for path in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml")))
+ROLES = sorted(
+    os.path.basename(os.path.dirname(os.path.dirname(path)))
+    for path in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml"))
+)
 # the hand-written docs (docs/reference.md is made from the specs, so checking it against them proves nothing)
-DOCS = sorted({"README.md", *(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md"))),
-               *(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "roles", "*", "README.md")))}
-              - {"docs/reference.md"})
+DOCS = sorted(
+    {
+        "README.md",
+        *(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md"))),
+        *(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "roles", "*", "README.md"))),
+    }
+    - {"docs/reference.md"}
+)
 VARIABLE_TABLE = "## The inventory is the only thing you edit"
 
 # Named in the docs on purpose, though no role declares them:
@@ -110,8 +118,9 @@ def first_host_of_the_play(options, group):
 
 
 def every_host_of(options, group):
-    return all(re.fullmatch(r"\{\{ groups\['%s'\] .*\}\}" % re.escape(group), str(option.get("default")))
-               for option in options)
+    return all(
+        re.fullmatch(r"\{\{ groups\['%s'\] .*\}\}" % re.escape(group), str(option.get("default"))) for option in options
+    )
 
 
 def a_public_repository(options, _):
@@ -128,8 +137,8 @@ DESCRIBED_DEFAULTS = {
 def variable_table():
     """[(variables, default parts, line)] of the README's variable table."""
     text = read("README.md")
-    section = text[text.index(VARIABLE_TABLE):]
-    section = section[:section.index("\n## ", 1)]
+    section = text[text.index(VARIABLE_TABLE) :]
+    section = section[: section.index("\n## ", 1)]
     rows = []
     for number, line in enumerate(section.splitlines()):
         if not line.startswith("| `"):
@@ -143,7 +152,9 @@ def variable_table():
 def spec_default_matches(readme_part, options):
     """None when the README's default agrees with every spec that declares the variable, else why not."""
     if readme_part == "— (required)":
-        return None if all(o.get("required") and "default" not in o for o in options) else "the spec does not require it"
+        return (
+            None if all(o.get("required") and "default" not in o for o in options) else "the spec does not require it"
+        )
     stated = [o for o in options if "default" in o]
     if readme_part == "unset":
         return None if not stated else f"the spec's default is {stated[0]['default']!r}"
@@ -191,23 +202,26 @@ def test_readme_variable_is_declared_with_that_default(names, defaults, line):
         assert problem is None, f"README's default for `{name}` is {default}, but {problem}"
 
 
-@pytest.mark.parametrize("part, options, problem", [
-    ("`3000`", [{"default": 3000}], None),
-    ("`3000`", [{"default": 3001}], "the spec's default is 3001"),
-    ("`\"off\"` (the lab: `self_signed`)", [{"default": "off"}], None),
-    ("`off`", [{"default": "off"}], "the spec's default is 'off'"),  # YAML reads a bare off as false
-    ("`.cache/pm2`", [{"default": "{{ playbook_dir }}/../.cache/pm2"}], None),
-    ("`.cache/pm3`", [{"default": "{{ playbook_dir }}/../.cache/pm2"}], "the spec's default is"),
-    ("unset", [{}], None),
-    ("unset", [{"default": 1}], "the spec's default is 1"),
-    ("— (required)", [{"required": True}], None),
-    ("— (required)", [{}], "the spec does not require it"),
-    ("the first host of `app`", [{"description": "Unset means the first host of the play."}], None),
-    ("the first host of `app`", [{"default": "app1", "description": "first host"}], "the spec does not say"),
-    ("every host of `proxy`", [{"default": "{{ groups['proxy'] | default([]) }}"}], None),
-    ("every host of `proxy`", [{"default": "{{ groups['app'] }}"}], "the spec does not say"),
-    ("whatever the role likes", [{"default": 1}], "no rule for the default"),
-])
+@pytest.mark.parametrize(
+    "part, options, problem",
+    [
+        ("`3000`", [{"default": 3000}], None),
+        ("`3000`", [{"default": 3001}], "the spec's default is 3001"),
+        ('`"off"` (the lab: `self_signed`)', [{"default": "off"}], None),
+        ("`off`", [{"default": "off"}], "the spec's default is 'off'"),  # YAML reads a bare off as false
+        ("`.cache/pm2`", [{"default": "{{ playbook_dir }}/../.cache/pm2"}], None),
+        ("`.cache/pm3`", [{"default": "{{ playbook_dir }}/../.cache/pm2"}], "the spec's default is"),
+        ("unset", [{}], None),
+        ("unset", [{"default": 1}], "the spec's default is 1"),
+        ("— (required)", [{"required": True}], None),
+        ("— (required)", [{}], "the spec does not require it"),
+        ("the first host of `app`", [{"description": "Unset means the first host of the play."}], None),
+        ("the first host of `app`", [{"default": "app1", "description": "first host"}], "the spec does not say"),
+        ("every host of `proxy`", [{"default": "{{ groups['proxy'] | default([]) }}"}], None),
+        ("every host of `proxy`", [{"default": "{{ groups['app'] }}"}], "the spec does not say"),
+        ("whatever the role likes", [{"default": 1}], "no rule for the default"),
+    ],
+)
 def test_default_rules(part, options, problem):
     found = spec_default_matches(part, options)
     assert (found is None) if problem is None else (problem in found), found
@@ -259,9 +273,18 @@ def known_names():
 
 
 def test_name_pattern_finds_variables_not_paths_or_log_names():
-    found = [NAME.findall(span) for span in (
-        "dumbflix_tls: self_signed", "lb_backend: {backup: true}", "upstream_dumbflix", "pm2-dumbflix.service",
-        "/var/log/nginx/dumbflix.access.log", "dumbflix.stack.nginx_upstream", "-e dumbflix_release=69610e4d")]
+    found = [
+        NAME.findall(span)
+        for span in (
+            "dumbflix_tls: self_signed",
+            "lb_backend: {backup: true}",
+            "upstream_dumbflix",
+            "pm2-dumbflix.service",
+            "/var/log/nginx/dumbflix.access.log",
+            "dumbflix.stack.nginx_upstream",
+            "-e dumbflix_release=69610e4d",
+        )
+    ]
     assert found == [["dumbflix_tls"], ["lb_backend"], [], [], [], [], ["dumbflix_release"]]
 
 

@@ -1,5 +1,6 @@
 """DOCUMENTATION / EXAMPLES / RETURN of every module parse and agree with its argument spec
 (the checks ansible-test's validate-modules makes about options)."""
+
 import pytest
 import yaml
 
@@ -26,8 +27,16 @@ RETURN_KEYS = {
     nginx_upstream: {"path", "content", "backup_file", "servers", "nginx_error"},
     nginx_reverse_proxy: {"path", "link", "content", "backup_file", "server_names", "log_format", "nginx_error"},
     pm2_app: {"name", "status", "pid", "pids", "spec", "spec_hash", "commands", "reason"},
-    nftables_allowlist: {"path", "content", "digest", "table_changed", "backup_file", "rollback_unit",
-                         "rollback_cancelled", "nft_error"},
+    nftables_allowlist: {
+        "path",
+        "content",
+        "digest",
+        "table_changed",
+        "backup_file",
+        "rollback_unit",
+        "rollback_cancelled",
+        "nft_error",
+    },
     keepalived_vrrp: {"path", "content", "backup_file", "config_error"},
 }
 

@@ -4,6 +4,7 @@ The real-nginx behaviour is proven in tests/nginx; here a tiny stand-in ``nginx`
 script records how it was called (and what was on disk at that moment) so the
 write / test / rollback sequence can be checked step by step.
 """
+
 import os
 import stat
 
@@ -21,8 +22,10 @@ def fake_nginx(tmp_path, rc=0, watch=None, message="nginx: [emerg] fake refusal 
     log = tmp_path / "calls.log"
     body = ["#!/bin/sh", 'echo "ARGV $*" >> %s' % log]
     if watch:
-        body.append('if [ -e %s ]; then echo "SEEN $(head -c 200 %s | tail -n +2 | head -n 1)" >> %s; '
-                    'else echo "SEEN absent" >> %s; fi' % (watch, watch, log, log))
+        body.append(
+            'if [ -e %s ]; then echo "SEEN $(head -c 200 %s | tail -n +2 | head -n 1)" >> %s; '
+            'else echo "SEEN absent" >> %s; fi' % (watch, watch, log, log)
+        )
     body += ['case "$*" in *-v*) echo "nginx version: nginx/1.22.1" >&2; exit 0;; esac']
     if rc:
         body.append('echo "%s" >&2' % message)
@@ -46,6 +49,7 @@ def snapshot(path):
 
 # --- nginx_upstream ----------------------------------------------------------
 
+
 def test_upstream_create_then_idempotent(tmp_path):
     args = upstream_args(tmp_path)
     first = run_module(nginx_upstream, args, diff=True, tmpdir=tmp_path)
@@ -54,8 +58,16 @@ def test_upstream_create_then_idempotent(tmp_path):
     assert path.read_text() == first["content"]
     assert "    server 127.0.0.1:3002 weight=2;\n" in first["content"]
     assert first["diff"][0]["before"] == "" and first["diff"][0]["after"] == first["content"]
-    assert first["servers"][1] == {"address": "127.0.0.1", "port": 3002, "weight": 2, "max_fails": None,
-                                   "fail_timeout": None, "backup": False, "down": False, "max_conns": None}
+    assert first["servers"][1] == {
+        "address": "127.0.0.1",
+        "port": 3002,
+        "weight": 2,
+        "max_fails": None,
+        "fail_timeout": None,
+        "backup": False,
+        "down": False,
+        "max_conns": None,
+    }
     before = snapshot(path)
     second = run_module(nginx_upstream, args, diff=True, tmpdir=tmp_path)
     assert second["changed"] is False
@@ -139,12 +151,16 @@ def test_upstream_rejected_by_nginx_restores_previous_file(tmp_path):
     bad = dict(args, servers=SERVERS[:1], validate=True, nginx_binary=nginx, backup=True)
     result = run_module(nginx_upstream, bad, tmpdir=tmp_path)
     assert result["failed"] is True
-    assert result["msg"].startswith("nginx -t rejected the new configuration; the previous files were restored: "
-                                    "nginx: [emerg] fake refusal in /x.conf:1")
+    assert result["msg"].startswith(
+        "nginx -t rejected the new configuration; the previous files were restored: "
+        "nginx: [emerg] fake refusal in /x.conf:1"
+    )
     assert result["nginx_error"] == "nginx: [emerg] fake refusal in /x.conf:1"
     assert snapshot(path) == before  # same bytes, same inode, same mtime
-    assert sorted(os.listdir(tmp_path)) == sorted(["upstream.conf", "fake-nginx", "calls.log"] + [
-        name for name in os.listdir(tmp_path) if name.startswith("ansible-moduletmp")])  # no backup or rollback left
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["upstream.conf", "fake-nginx", "calls.log"]
+        + [name for name in os.listdir(tmp_path) if name.startswith("ansible-moduletmp")]
+    )  # no backup or rollback left
     assert "SEEN upstream dumbflix {" in log.read_text()  # the new file really was in place during the test
 
 
@@ -157,21 +173,36 @@ def test_upstream_rejected_new_file_is_removed_again(tmp_path):
 
 
 def test_upstream_missing_nginx_fails_before_writing(tmp_path):
-    result = run_module(nginx_upstream, upstream_args(tmp_path, validate=True, nginx_binary="/nonexistent/nginx"),
-                        tmpdir=tmp_path)
+    result = run_module(
+        nginx_upstream, upstream_args(tmp_path, validate=True, nginx_binary="/nonexistent/nginx"), tmpdir=tmp_path
+    )
     assert result["failed"] is True
-    assert result["msg"] == ("validate=true needs nginx to test the configuration, but nginx_binary '/nonexistent/nginx' "
-                             "was not found; install nginx or set validate=false")
+    assert result["msg"] == (
+        "validate=true needs nginx to test the configuration, but nginx_binary '/nonexistent/nginx' "
+        "was not found; install nginx or set validate=false"
+    )
     assert not (tmp_path / "upstream.conf").exists()
     # check mode does not need nginx
-    assert run_module(nginx_upstream, upstream_args(tmp_path, validate=True, nginx_binary="/nonexistent/nginx"),
-                      check_mode=True, tmpdir=tmp_path)["changed"] is True
+    assert (
+        run_module(
+            nginx_upstream,
+            upstream_args(tmp_path, validate=True, nginx_binary="/nonexistent/nginx"),
+            check_mode=True,
+            tmpdir=tmp_path,
+        )["changed"]
+        is True
+    )
 
 
 def test_upstream_missing_directory(tmp_path):
-    result = run_module(nginx_upstream, upstream_args(tmp_path, path=str(tmp_path / "nope" / "u.conf")), tmpdir=tmp_path)
+    result = run_module(
+        nginx_upstream, upstream_args(tmp_path, path=str(tmp_path / "nope" / "u.conf")), tmpdir=tmp_path
+    )
     assert result["failed"] is True
-    assert result["msg"] == "directory %s does not exist (needed for %s)" % (tmp_path / "nope", tmp_path / "nope" / "u.conf")
+    assert result["msg"] == "directory %s does not exist (needed for %s)" % (
+        tmp_path / "nope",
+        tmp_path / "nope" / "u.conf",
+    )
 
 
 def test_upstream_bad_owner_rolls_back(tmp_path):
@@ -185,11 +216,18 @@ def test_upstream_bad_owner_rolls_back(tmp_path):
 
 # --- nginx_reverse_proxy -----------------------------------------------------
 
+
 def site_args(tmp_path, **kwargs):
     for sub in ("sites-available", "sites-enabled", "conf.d"):
         (tmp_path / sub).mkdir(exist_ok=True)
-    args = {"name": "dumbflix", "server_names": ["alvin.xyz"], "upstream": "dumbflix", "config_dir": str(tmp_path),
-            "access_log": "/var/log/nginx/dumbflix.access.log", "validate": False}
+    args = {
+        "name": "dumbflix",
+        "server_names": ["alvin.xyz"],
+        "upstream": "dumbflix",
+        "config_dir": str(tmp_path),
+        "access_log": "/var/log/nginx/dumbflix.access.log",
+        "validate": False,
+    }
     args.update(kwargs)
     return args
 
@@ -198,8 +236,10 @@ def test_reverse_proxy_sites_layout_idempotent(tmp_path):
     args = site_args(tmp_path)
     check = run_module(nginx_reverse_proxy, args, check_mode=True, diff=True, tmpdir=tmp_path)
     assert check["changed"] is True and os.listdir(tmp_path / "sites-available") == []
-    assert [d["after_header"] for d in check["diff"]] == [str(tmp_path / "sites-available/dumbflix"),
-                                                          str(tmp_path / "sites-enabled/dumbflix")]
+    assert [d["after_header"] for d in check["diff"]] == [
+        str(tmp_path / "sites-available/dumbflix"),
+        str(tmp_path / "sites-enabled/dumbflix"),
+    ]
     result = run_module(nginx_reverse_proxy, args, diff=True, tmpdir=tmp_path)
     assert result["changed"] is True
     assert result["path"] == str(tmp_path / "sites-available/dumbflix")
@@ -247,13 +287,15 @@ def test_reverse_proxy_rollback_restores_file_and_link(tmp_path):
     first = run_module(nginx_reverse_proxy, args, tmpdir=tmp_path)
     before = [snapshot(first["path"]), snapshot(first["link"])]
     nginx, dummy = fake_nginx(tmp_path, rc=1)
-    result = run_module(nginx_reverse_proxy, dict(args, server_names=["other.xyz"], validate=True, nginx_binary=nginx),
-                        tmpdir=tmp_path)
+    result = run_module(
+        nginx_reverse_proxy, dict(args, server_names=["other.xyz"], validate=True, nginx_binary=nginx), tmpdir=tmp_path
+    )
     assert result["failed"] is True and "fake refusal" in result["nginx_error"]
     assert [snapshot(first["path"]), snapshot(first["link"])] == before
     # a layout switch that nginx refuses puts the sites layout back, link included
-    result = run_module(nginx_reverse_proxy, dict(args, enabled="conf.d", validate=True, nginx_binary=nginx),
-                        tmpdir=tmp_path)
+    result = run_module(
+        nginx_reverse_proxy, dict(args, enabled="conf.d", validate=True, nginx_binary=nginx), tmpdir=tmp_path
+    )
     assert result["failed"] is True
     assert [snapshot(first["path"]), snapshot(first["link"])] == before
     assert os.listdir(tmp_path / "conf.d") == []
@@ -269,14 +311,16 @@ def test_reverse_proxy_new_site_rejected_leaves_nothing(tmp_path):
 
 def test_reverse_proxy_http2_probes_nginx_version(tmp_path):
     nginx, log = fake_nginx(tmp_path)
-    args = site_args(tmp_path, tls_certificate="/etc/ssl/a.pem", tls_certificate_key="/etc/ssl/a.key", http2=True,
-                     nginx_binary=nginx)
+    args = site_args(
+        tmp_path, tls_certificate="/etc/ssl/a.pem", tls_certificate_key="/etc/ssl/a.key", http2=True, nginx_binary=nginx
+    )
     result = run_module(nginx_reverse_proxy, args, check_mode=True, tmpdir=tmp_path)
     assert "    listen 443 ssl http2;" in result["content"].splitlines()  # fake nginx says 1.22.1
     assert log.read_text().splitlines() == ["ARGV -v"]
 
 
 # --- pure parts of nginx_file ------------------------------------------------
+
 
 def test_read_state_and_needs_change(tmp_path):
     path = tmp_path / "f"
@@ -300,12 +344,21 @@ def test_preflight_refuses_directories(tmp_path):
     (tmp_path / "d").mkdir()
     change = nf.Change(str(tmp_path / "d"), nf.FILE, content=b"")
     assert nf.preflight([change], [nf.read_state(change.path)]) == (
-        "%s exists and is not a regular file or symlink; refusing to replace it" % (tmp_path / "d"))
+        "%s exists and is not a regular file or symlink; refusing to replace it" % (tmp_path / "d")
+    )
 
 
 def test_nginx_test_command():
     assert nf.nginx_test_command("/usr/sbin/nginx") == ["/usr/sbin/nginx", "-t", "-q"]
-    assert nf.nginx_test_command("nginx", "/a/nginx.conf", "/a/") == ["nginx", "-t", "-q", "-c", "/a/nginx.conf", "-p", "/a/"]
+    assert nf.nginx_test_command("nginx", "/a/nginx.conf", "/a/") == [
+        "nginx",
+        "-t",
+        "-q",
+        "-c",
+        "/a/nginx.conf",
+        "-p",
+        "/a/",
+    ]
 
 
 def test_reverse_proxy_backup_never_lands_in_sites_enabled(tmp_path):

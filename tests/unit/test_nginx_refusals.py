@@ -1,9 +1,9 @@
 """A corpus of bad inputs: each is refused through the module's main() with the exact
 message, and the file already on disk is left exactly as it was (bytes, inode, mtime)."""
+
 import os
 
 import pytest
-
 from module_runner import run_module
 
 from ansible_collections.dumbflix.stack.plugins.modules import nginx_reverse_proxy, nginx_upstream
@@ -27,75 +27,146 @@ UPSTREAM_CASES = [
     ({"servers": srv(weight="heavy")}, "servers[1].weight: 'heavy' is not an integer"),
     ({"servers": srv(max_fails=-1)}, "servers[1].max_fails: -1 is below the minimum 0"),
     ({"servers": srv(max_conns=-5)}, "servers[1].max_conns: -5 is below the minimum 0"),
-    ({"servers": srv(fail_timeout="abc")}, "servers[1].fail_timeout: 'abc' is not an nginx time (e.g. 10, 30s, 500ms, 1m)"),
-    ({"servers": srv(fail_timeout="10sec")}, "servers[1].fail_timeout: '10sec' is not an nginx time (e.g. 10, 30s, 500ms, 1m)"),
-    ({"servers": srv(fail_timeout="500ms")},
-     "servers[1].fail_timeout: '500ms' is in milliseconds, but nginx reads this value in whole seconds (e.g. 10, 30s, 1m)"),
-    ({"servers": srv(fail_timeout="10s;")}, "servers[1].fail_timeout: '10s;' contains ';', which is not allowed in an nginx value"),
+    (
+        {"servers": srv(fail_timeout="abc")},
+        "servers[1].fail_timeout: 'abc' is not an nginx time (e.g. 10, 30s, 500ms, 1m)",
+    ),
+    (
+        {"servers": srv(fail_timeout="10sec")},
+        "servers[1].fail_timeout: '10sec' is not an nginx time (e.g. 10, 30s, 500ms, 1m)",
+    ),
+    (
+        {"servers": srv(fail_timeout="500ms")},
+        "servers[1].fail_timeout: '500ms' is in milliseconds, but nginx reads this value in whole seconds (e.g. 10, 30s, 1m)",
+    ),
+    (
+        {"servers": srv(fail_timeout="10s;")},
+        "servers[1].fail_timeout: '10s;' contains ';', which is not allowed in an nginx value",
+    ),
     ({"servers": srv(backup="sometimes")}, "servers[1].backup: 'sometimes' is not a boolean (use true or false)"),
-    ({"servers": srv(address="10.0.0.1")}, "servers[1]: '10.0.0.1:3000' duplicates servers[0]; each address:port may appear once"),
-    ({"servers": srv(address="10.0.0.3; server evil.example:80")},
-     "servers[1].address: '10.0.0.3; server evil.example:80' contains ';', which is not allowed in an nginx value"),
-    ({"servers": srv(address="10.0.0.3\nserver 6.6.6.6:80")},
-     "servers[1].address: '10.0.0.3\\nserver 6.6.6.6:80' contains '\\n', which is not allowed in an nginx value"),
-    ({"servers": srv(address="app}")}, "servers[1].address: 'app}' contains '}', which is not allowed in an nginx value"),
-    ({"servers": srv(address="app{")}, "servers[1].address: 'app{' contains '{', which is not allowed in an nginx value"),
-    ({"servers": srv(address='"app"')}, "servers[1].address: '\"app\"' contains '\"', which is not allowed in an nginx value"),
-    ({"servers": srv(address="app #x")}, "servers[1].address: 'app #x' contains ' ', which is not allowed in an nginx value"),
+    (
+        {"servers": srv(address="10.0.0.1")},
+        "servers[1]: '10.0.0.1:3000' duplicates servers[0]; each address:port may appear once",
+    ),
+    (
+        {"servers": srv(address="10.0.0.3; server evil.example:80")},
+        "servers[1].address: '10.0.0.3; server evil.example:80' contains ';', which is not allowed in an nginx value",
+    ),
+    (
+        {"servers": srv(address="10.0.0.3\nserver 6.6.6.6:80")},
+        "servers[1].address: '10.0.0.3\\nserver 6.6.6.6:80' contains '\\n', which is not allowed in an nginx value",
+    ),
+    (
+        {"servers": srv(address="app}")},
+        "servers[1].address: 'app}' contains '}', which is not allowed in an nginx value",
+    ),
+    (
+        {"servers": srv(address="app{")},
+        "servers[1].address: 'app{' contains '{', which is not allowed in an nginx value",
+    ),
+    (
+        {"servers": srv(address='"app"')},
+        "servers[1].address: '\"app\"' contains '\"', which is not allowed in an nginx value",
+    ),
+    (
+        {"servers": srv(address="app #x")},
+        "servers[1].address: 'app #x' contains ' ', which is not allowed in an nginx value",
+    ),
     ({"servers": srv(address="10.0.0.256")}, "servers[1].address: '10.0.0.256' is not a valid IPv4 address"),
-    ({"servers": srv(address="unix:/run/a.sock")}, "servers[1].port: 3000 is set, but a unix: socket address takes no port"),
+    (
+        {"servers": srv(address="unix:/run/a.sock")},
+        "servers[1].port: 3000 is set, but a unix: socket address takes no port",
+    ),
     ({"servers": srv(weight=None, address=None)}, "servers[1].address: is missing; every server needs an address"),
     ({"servers": []}, "servers: is empty; an upstream needs at least one server when state=present"),
-    ({"servers": srv(backup=True), "method": "hash", "hash_key": "$request_uri"},
-     "servers[1].backup: True cannot be used with method=hash (nginx refuses backup servers with hash, ip_hash and random)"),
-    ({"servers": srv(backup=True), "method": "ip_hash"},
-     "servers[1].backup: True cannot be used with method=ip_hash (nginx refuses backup servers with hash, ip_hash and random)"),
-    ({"servers": srv(backup=True), "method": "random"},
-     "servers[1].backup: True cannot be used with method=random (nginx refuses backup servers with hash, ip_hash and random)"),
+    (
+        {"servers": srv(backup=True), "method": "hash", "hash_key": "$request_uri"},
+        "servers[1].backup: True cannot be used with method=hash (nginx refuses backup servers with hash, ip_hash and random)",
+    ),
+    (
+        {"servers": srv(backup=True), "method": "ip_hash"},
+        "servers[1].backup: True cannot be used with method=ip_hash (nginx refuses backup servers with hash, ip_hash and random)",
+    ),
+    (
+        {"servers": srv(backup=True), "method": "random"},
+        "servers[1].backup: True cannot be used with method=random (nginx refuses backup servers with hash, ip_hash and random)",
+    ),
     ({"servers": GOOD, "method": "hash"}, "hash_key: None is required with method=hash (e.g. $request_uri)"),
-    ({"servers": GOOD, "method": "hash", "hash_key": "$uri; return 200"},
-     "hash_key: '$uri; return 200' contains ';', which is not allowed in an nginx value"),
+    (
+        {"servers": GOOD, "method": "hash", "hash_key": "$uri; return 200"},
+        "hash_key: '$uri; return 200' contains ';', which is not allowed in an nginx value",
+    ),
     ({"servers": GOOD, "keepalive": -1}, "keepalive: -1 is below the minimum 0"),
-    ({"servers": GOOD, "keepalive": 8, "keepalive_timeout": "1 h"},
-     "keepalive_timeout: '1 h' contains ' ', which is not allowed in an nginx value"),
+    (
+        {"servers": GOOD, "keepalive": 8, "keepalive_timeout": "1 h"},
+        "keepalive_timeout: '1 h' contains ' ', which is not allowed in an nginx value",
+    ),
     ({"servers": GOOD, "name": "dumb flix"}, "name: 'dumb flix' contains ' ', which is not allowed in an nginx value"),
-    ({"servers": GOOD, "name": "9lives"},
-     "name: '9lives' is not a valid name (start with a letter or '_', then letters, digits, '_', '.' or '-')"),
+    (
+        {"servers": GOOD, "name": "9lives"},
+        "name: '9lives' is not a valid name (start with a letter or '_', then letters, digits, '_', '.' or '-')",
+    ),
 ]
 
 SITE_CASES = [
-    ({"server_names": ["alvin.xyz;"]}, "server_names[0]: 'alvin.xyz;' contains ';', which is not allowed in an nginx value"),
-    ({"server_names": ["alvin.xyz", "evil.xyz { }"]},
-     "server_names[1]: 'evil.xyz { }' contains ' ', which is not allowed in an nginx value"),
-    ({"server_names": ["~^(.*)$"]},
-     "server_names[0]: '~^(.*)$' is a regular expression; only host names and wildcards are supported"),
+    (
+        {"server_names": ["alvin.xyz;"]},
+        "server_names[0]: 'alvin.xyz;' contains ';', which is not allowed in an nginx value",
+    ),
+    (
+        {"server_names": ["alvin.xyz", "evil.xyz { }"]},
+        "server_names[1]: 'evil.xyz { }' contains ' ', which is not allowed in an nginx value",
+    ),
+    (
+        {"server_names": ["~^(.*)$"]},
+        "server_names[0]: '~^(.*)$' is a regular expression; only host names and wildcards are supported",
+    ),
     ({"server_names": ["alvin.xyz", "ALVIN.xyz"]}, "server_names[1]: 'ALVIN.xyz' is already listed as server_names[0]"),
     ({"server_names": []}, "server_names: is empty; list at least one host name (or '_')"),
     ({"listen": [80, 0]}, "listen[1]: 0 is below the minimum 1"),
-    ({"listen": ["80 default_server"]}, "listen[0]: '80 default_server' contains ' ', which is not allowed in an nginx value"),
+    (
+        {"listen": ["80 default_server"]},
+        "listen[0]: '80 default_server' contains ' ', which is not allowed in an nginx value",
+    ),
     ({"upstream": "dumbflix;"}, "upstream: 'dumbflix;' contains ';', which is not allowed in an nginx value"),
-    ({"upstream": None, "backend_url": "http://127.0.0.1:3000/$request_uri"},
-     "backend_url: 'http://127.0.0.1:3000/$request_uri' has a path with characters other than letters, digits and _ . ~ / -"),
-    ({"backend_url": "http://127.0.0.1:3000"}, "backend_url: 'http://127.0.0.1:3000' is set together with upstream; "
-                                               "set only one of them"),
+    (
+        {"upstream": None, "backend_url": "http://127.0.0.1:3000/$request_uri"},
+        "backend_url: 'http://127.0.0.1:3000/$request_uri' has a path with characters other than letters, digits and _ . ~ / -",
+    ),
+    (
+        {"backend_url": "http://127.0.0.1:3000"},
+        "backend_url: 'http://127.0.0.1:3000' is set together with upstream; set only one of them",
+    ),
     ({"upstream": None}, "upstream: is missing; set upstream or backend_url"),
-    ({"connect_timeout": "3s\nproxy_pass http://evil"},
-     "connect_timeout: '3s\\nproxy_pass http://evil' contains '\\n', which is not allowed in an nginx value"),
+    (
+        {"connect_timeout": "3s\nproxy_pass http://evil"},
+        "connect_timeout: '3s\\nproxy_pass http://evil' contains '\\n', which is not allowed in an nginx value",
+    ),
     ({"read_timeout": "forever"}, "read_timeout: 'forever' is not an nginx time (e.g. 10, 30s, 500ms, 1m)"),
     ({"client_max_body_size": "10MB"}, "client_max_body_size: '10MB' is not an nginx size (e.g. 0, 512k, 1m, 2g)"),
-    ({"access_log": "/var/log/nginx/x.log main"},
-     "access_log: '/var/log/nginx/x.log main' contains ' ', which is not allowed in an nginx value"),
-    ({"access_log": "logs/x.log"},
-     "access_log: 'logs/x.log' is not an absolute file path of letters, digits and _ . @ + , = / - (not ending in '/')"),
-    ({"tls_certificate": "/etc/ssl/a.pem"},
-     "tls_certificate_key: is missing; TLS needs both tls_certificate and tls_certificate_key"),
-    ({"tls_certificate": "/etc/ssl/a.pem'", "tls_certificate_key": "/etc/ssl/a.key"},
-     "tls_certificate: \"/etc/ssl/a.pem'\" contains \"'\", which is not allowed in an nginx value"),
+    (
+        {"access_log": "/var/log/nginx/x.log main"},
+        "access_log: '/var/log/nginx/x.log main' contains ' ', which is not allowed in an nginx value",
+    ),
+    (
+        {"access_log": "logs/x.log"},
+        "access_log: 'logs/x.log' is not an absolute file path of letters, digits and _ . @ + , = / - (not ending in '/')",
+    ),
+    (
+        {"tls_certificate": "/etc/ssl/a.pem"},
+        "tls_certificate_key: is missing; TLS needs both tls_certificate and tls_certificate_key",
+    ),
+    (
+        {"tls_certificate": "/etc/ssl/a.pem'", "tls_certificate_key": "/etc/ssl/a.key"},
+        'tls_certificate: "/etc/ssl/a.pem\'" contains "\'", which is not allowed in an nginx value',
+    ),
     ({"hsts": True}, "hsts: True needs TLS; set tls_certificate and tls_certificate_key"),
     ({"next_upstream": ["off", "error"]}, "next_upstream: 'off' cannot be combined with other conditions"),
     ({"next_upstream_tries": -1}, "next_upstream_tries: -1 is below the minimum 0"),
-    ({"name": "../etc/passwd"},
-     "name: '../etc/passwd' is not a valid name (start with a letter or '_', then letters, digits, '_', '.' or '-')"),
+    (
+        {"name": "../etc/passwd"},
+        "name: '../etc/passwd' is not a valid name (start with a letter or '_', then letters, digits, '_', '.' or '-')",
+    ),
 ]
 
 
@@ -114,7 +185,9 @@ def test_corpus_is_large_enough():
     assert len({msg for dummy, msg in UPSTREAM_CASES + SITE_CASES}) == len(UPSTREAM_CASES) + len(SITE_CASES)
 
 
-@pytest.mark.parametrize("args, message", UPSTREAM_CASES, ids=[m.split(":")[0] + "-%d" % i for i, (a, m) in enumerate(UPSTREAM_CASES)])
+@pytest.mark.parametrize(
+    "args, message", UPSTREAM_CASES, ids=[m.split(":")[0] + "-%d" % i for i, (a, m) in enumerate(UPSTREAM_CASES)]
+)
 def test_upstream_refusals(tmp_path, args, message):
     conf = tmp_path / "conf"
     conf.mkdir()
@@ -129,7 +202,9 @@ def test_upstream_refusals(tmp_path, args, message):
     assert tree(conf) == ["upstream-dumbflix.conf"]
 
 
-@pytest.mark.parametrize("args, message", SITE_CASES, ids=[m.split(":")[0] + "-%d" % i for i, (a, m) in enumerate(SITE_CASES)])
+@pytest.mark.parametrize(
+    "args, message", SITE_CASES, ids=[m.split(":")[0] + "-%d" % i for i, (a, m) in enumerate(SITE_CASES)]
+)
 def test_reverse_proxy_refusals(tmp_path, args, message):
     conf = tmp_path / "conf"
     for sub in ("sites-available", "sites-enabled", "conf.d"):
@@ -137,11 +212,23 @@ def test_reverse_proxy_refusals(tmp_path, args, message):
     path = conf / "sites-available" / "dumbflix"
     before = make_existing(path, "# previous site\n")
     os.symlink(str(path), str(conf / "sites-enabled" / "dumbflix"))
-    full = {"name": "dumbflix", "server_names": ["alvin.xyz"], "upstream": "dumbflix", "config_dir": str(conf),
-            "validate": False, "backup": True}
+    full = {
+        "name": "dumbflix",
+        "server_names": ["alvin.xyz"],
+        "upstream": "dumbflix",
+        "config_dir": str(conf),
+        "validate": False,
+        "backup": True,
+    }
     full.update(args)
     result = run_module(nginx_reverse_proxy, full, tmpdir=tmp_path)
     assert result["failed"] is True
     assert result["msg"] == message
     assert (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_ino) == before
-    assert tree(conf) == ["conf.d", "sites-available", "sites-available/dumbflix", "sites-enabled", "sites-enabled/dumbflix"]
+    assert tree(conf) == [
+        "conf.d",
+        "sites-available",
+        "sites-available/dumbflix",
+        "sites-enabled",
+        "sites-enabled/dumbflix",
+    ]

@@ -11,6 +11,7 @@ NodeSource's documentation, as read for this test: github.com/nodesource/distrib
 DEV_README.md ("DEB Available architectures", "DEB Supported Versions", "Installation Instructions (DEB)")
 and the setup scripts it points to, scripts/deb/setup_<major>.x (install_pre_reqs, configure_repo).
 """
+
 import os
 import shutil
 import stat
@@ -28,8 +29,10 @@ ROLE = os.path.join(ROOT, "roles", "nodejs")
 # --- NodeSource's documentation --------------------------------------------------------------------------------
 # configure_repo(): echo "deb [arch=$arch signed-by=/usr/share/keyrings/nodesource.gpg]
 #   https://deb.nodesource.com/node_$node_version nodistro main" > /etc/apt/sources.list.d/nodesource.list
-NODESOURCE_LINE = ("deb [arch={arch} signed-by=/usr/share/keyrings/nodesource.gpg] "
-                   "https://deb.nodesource.com/node_{major}.x nodistro main")
+NODESOURCE_LINE = (
+    "deb [arch={arch} signed-by=/usr/share/keyrings/nodesource.gpg] "
+    "https://deb.nodesource.com/node_{major}.x nodistro main"
+)
 NODESOURCE_LIST = "/etc/apt/sources.list.d/nodesource.list"
 # install_pre_reqs(): curl -fsSL <this> | gpg --dearmor -o /usr/share/keyrings/nodesource.gpg; chmod 644
 NODESOURCE_KEY_URL = "https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key"
@@ -146,13 +149,15 @@ def pin_fields(text):
 # --- the repository ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("major, arch", [(20, "amd64"), (22, "amd64"), (22, "arm64"), (24, "amd64")])
 def test_repository_is_nodesources(tmp_path, fetched, major, arch):
-    result = repository(tmp_path, fetched, nodejs_nodesource_major=major,
-                        _nodejs_dpkg_architecture={"stdout": arch + "\n", "rc": 0})
+    result = repository(
+        tmp_path, fetched, nodejs_nodesource_major=major, _nodejs_dpkg_architecture={"stdout": arch + "\n", "rc": 0}
+    )
     ours = deb822_fields(result["repo"])
     theirs = one_line_fields(NODESOURCE_LINE.format(major=major, arch=arch))
     # the same repository, field by field: Types, URIs, Suites, Components, Architectures
-    assert {k: v for k, v in ours.items() if k in theirs and k != "Signed-By"} == \
-        {k: v for k, v in theirs.items() if k != "Signed-By"}
+    assert {k: v for k, v in ours.items() if k in theirs and k != "Signed-By"} == {
+        k: v for k, v in theirs.items() if k != "Signed-By"
+    }
     assert ours["URIs"] == "https://deb.nodesource.com/node_%d.x" % major
     assert (ours["Suites"], ours["Components"], ours["Types"]) == ("nodistro", "main", "deb")
     # nothing NodeSource's line lacks but the module's own name, which apt ignores (an X- field)
@@ -196,8 +201,11 @@ def test_architectures_are_nodesources(major, arch):
 
 def test_the_oldest_major_is_nodesources_oldest():
     """validate.yml refuses majors below NodeSource's oldest supported one (18), and accepts it."""
-    rules = [t["ansible.builtin.assert"]["that"] for t in load("tasks", "validate.yml")
-             if "nodejs_nodesource_major" in str((t.get("ansible.builtin.assert") or {}).get("that"))]
+    rules = [
+        t["ansible.builtin.assert"]["that"]
+        for t in load("tasks", "validate.yml")
+        if "nodejs_nodesource_major" in str((t.get("ansible.builtin.assert") or {}).get("that"))
+    ]
     assert len(rules) == 1, rules
     rule = rules[0]
 
@@ -241,11 +249,30 @@ def apt_options(root, sources, lists):
     """apt reading only ``sources`` (a sources.list.d), ``lists`` and root/preferences.d, for amd64."""
     for name in ("cache", "preferences.d"):
         (root / name).mkdir(exist_ok=True)
-    return ["-o", "Dir::Etc::SourceList=/dev/null", "-o", "Dir::Etc::SourceParts=%s" % sources,
-            "-o", "Dir::State::Lists=%s" % lists, "-o", "Dir::Cache=%s" % (root / "cache"),
-            "-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache=", "-o", "Dir::State::status=/dev/null",
-            "-o", "Dir::Etc::Preferences=/dev/null", "-o", "Dir::Etc::PreferencesParts=%s" % (root / "preferences.d"),
-            "-o", "APT::Architecture=amd64", "-o", "APT::Architectures::=amd64"]
+    return [
+        "-o",
+        "Dir::Etc::SourceList=/dev/null",
+        "-o",
+        "Dir::Etc::SourceParts=%s" % sources,
+        "-o",
+        "Dir::State::Lists=%s" % lists,
+        "-o",
+        "Dir::Cache=%s" % (root / "cache"),
+        "-o",
+        "Dir::Cache::pkgcache=",
+        "-o",
+        "Dir::Cache::srcpkgcache=",
+        "-o",
+        "Dir::State::status=/dev/null",
+        "-o",
+        "Dir::Etc::Preferences=/dev/null",
+        "-o",
+        "Dir::Etc::PreferencesParts=%s" % (root / "preferences.d"),
+        "-o",
+        "APT::Architecture=amd64",
+        "-o",
+        "APT::Architectures::=amd64",
+    ]
 
 
 def apt_targets(root, files):
@@ -255,9 +282,19 @@ def apt_targets(root, files):
     (root / "lists").mkdir(exist_ok=True)
     for name, text in files.items():
         (sources / name).write_text(text)
-    run = subprocess.run(["apt-get", *apt_options(root, sources, root / "lists"), "indextargets", "--no-release-info",
-                          "--format", "$(URI) $(ARCHITECTURE) $(COMPONENT) $(RELEASE) $(TARGET_OF) $(IDENTIFIER)"],
-                         capture_output=True, text=True, check=False)
+    run = subprocess.run(
+        [
+            "apt-get",
+            *apt_options(root, sources, root / "lists"),
+            "indextargets",
+            "--no-release-info",
+            "--format",
+            "$(URI) $(ARCHITECTURE) $(COMPONENT) $(RELEASE) $(TARGET_OF) $(IDENTIFIER)",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return run.returncode, sorted(run.stdout.splitlines()), run.stderr
 
 
@@ -267,8 +304,10 @@ def test_apt_reads_the_same_repository(tmp_path, fetched, major):
     ours = repository(tmp_path, fetched, nodejs_nodesource_major=major)["repo"]
     rc, targets, stderr = apt_targets(tmp_path, {"nodesource.sources": ours})
     assert rc == 0, stderr
-    assert "https://deb.nodesource.com/node_%d.x/dists/nodistro/main/binary-amd64/Packages amd64 main nodistro deb " \
+    assert (
+        "https://deb.nodesource.com/node_%d.x/dists/nodistro/main/binary-amd64/Packages amd64 main nodistro deb "
         "Packages" % major in targets
+    )
     theirs = apt_targets(tmp_path, {"nodesource.list": NODESOURCE_LINE.format(major=major, arch="amd64") + "\n"})
     assert (rc, targets) == theirs[:2]
 
@@ -277,8 +316,9 @@ def test_apt_reads_the_same_repository(tmp_path, fetched, major):
 def test_apt_refuses_both_files_at_once(tmp_path, fetched):
     """Why the role removes NodeSource's nodesource.list: beside the role's file, apt reads no source at all."""
     ours = repository(tmp_path, fetched)["repo"]
-    rc, _, stderr = apt_targets(tmp_path, {"nodesource.sources": ours,
-                                           "nodesource.list": NODESOURCE_LINE.format(major=20, arch="amd64") + "\n"})
+    rc, _, stderr = apt_targets(
+        tmp_path, {"nodesource.sources": ours, "nodesource.list": NODESOURCE_LINE.format(major=20, arch="amd64") + "\n"}
+    )
     assert rc != 0 and "Conflicting values set for option Signed-By" in stderr
 
 
@@ -287,10 +327,12 @@ def fake_repository(lists, uri, version):
     prefix = uri.split("://", 1)[1].rstrip("/").replace("_", "%5f").replace("/", "_") + "_dists_nodistro_"
     (lists / (prefix + "Release")).write_text(
         "Origin: Node Source\nLabel: Node Source\nSuite: nodistro\nCodename: nodistro\n"
-        "Date: Mon, 01 Jan 2024 00:00:00 UTC\nArchitectures: amd64 arm64\nComponents: main\n")
+        "Date: Mon, 01 Jan 2024 00:00:00 UTC\nArchitectures: amd64 arm64\nComponents: main\n"
+    )
     (lists / (prefix + "main_binary-amd64_Packages")).write_text(
         "Package: nodejs\nVersion: %s\nArchitecture: amd64\nMaintainer: test <test@example.invalid>\n"
-        "Filename: pool/main/n/nodejs/nodejs_%s_amd64.deb\nSize: 1\nDescription: test\n\n" % (version, version))
+        "Filename: pool/main/n/nodejs/nodejs_%s_amd64.deb\nSize: 1\nDescription: test\n\n" % (version, version)
+    )
 
 
 def apt_priority(root, sources_text, pin_text, uri):

@@ -1,4 +1,5 @@
 """scripts/proof.py (make proof) refuses bad input before it touches any host, saying what to do."""
+
 import importlib.util
 import os
 import re
@@ -12,8 +13,13 @@ SCRIPT = os.path.join(ROOT, "scripts", "proof.py")
 
 
 def run(*args, env=None):
-    return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True, check=False,
-                          env=dict(os.environ, **(env or {})))
+    return subprocess.run(
+        [sys.executable, SCRIPT, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, **(env or {})),
+    )
 
 
 def inventory(tmp_path, hosts_yml):
@@ -55,13 +61,18 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
 
 @NEEDS_CHROMIUM
 def test_one_app_host_is_refused(tmp_path):
-    stderr = refused(tmp_path, """
+    stderr = refused(
+        tmp_path,
+        """
 all:
   vars: {dumbflix_domain: alvin.xyz}
   children:
     proxy: {hosts: {p1: {}}}
     app: {hosts: {a1: {}}}
-""", "--connect", "127.0.0.1:9")
+""",
+        "--connect",
+        "127.0.0.1:9",
+    )
     assert "group 'app' of" in stderr and "has one host (a1)" in stderr
 
 
@@ -73,38 +84,49 @@ def test_inventory_without_proxy_is_refused(tmp_path):
 
 @NEEDS_CHROMIUM
 def test_bad_domain_is_refused(tmp_path):
-    stderr = refused(tmp_path, """
+    stderr = refused(
+        tmp_path,
+        """
 all:
   vars: {dumbflix_domain: "alvin.xyz; evil"}
   children:
     proxy: {hosts: {p1: {}}}
     app: {hosts: {a1: {}, a2: {}}}
-""", "--connect", "127.0.0.1:9")
+""",
+        "--connect",
+        "127.0.0.1:9",
+    )
     assert "dumbflix_domain is 'alvin.xyz; evil', not a domain" in stderr
 
 
 @NEEDS_CHROMIUM
 def test_no_published_port_and_no_connect_is_refused(tmp_path):
-    stderr = refused(tmp_path, """
+    stderr = refused(
+        tmp_path,
+        """
 all:
   vars: {dumbflix_domain: alvin.xyz}
   children:
     proxy: {hosts: {p1: {}}}
     app: {hosts: {a1: {}, a2: {}}}
-""")
+""",
+    )
     assert "publishes no port 80 (lab_published_ports): pass --connect HOST:PORT" in stderr
 
 
 @NEEDS_CHROMIUM
 def test_site_that_does_not_answer_stops_before_any_host_changes(tmp_path):
     # nothing listens on 127.0.0.1:9 (discard): the proof refuses before it runs Ansible on the hosts
-    inv = inventory(tmp_path, """
+    inv = inventory(
+        tmp_path,
+        """
 all:
   vars: {dumbflix_domain: alvin.xyz, ansible_connection: local}
   children:
     proxy: {hosts: {p1: {}}}
     app: {hosts: {a1: {}, a2: {}}}
-""")
+""",
+    )
     res = run("-i", inv, "--connect", "127.0.0.1:9", "--out", str(tmp_path / "out"))
     assert res.returncode == 1
     assert "http://alvin.xyz/ through 127.0.0.1:9 gave no answer" in res.stderr
@@ -126,11 +148,14 @@ def load_proof():
     return module
 
 
-@pytest.mark.parametrize("location, said", [
-    ("http://alvin.xyz/", "redirects to 'http://alvin.xyz/', not to https://alvin.xyz/"),
-    ("https://elsewhere.example/", "redirects to 'https://elsewhere.example/', not to https://alvin.xyz/"),
-    (None, "redirects to None, not to https://alvin.xyz/"),
-])
+@pytest.mark.parametrize(
+    "location, said",
+    [
+        ("http://alvin.xyz/", "redirects to 'http://alvin.xyz/', not to https://alvin.xyz/"),
+        ("https://elsewhere.example/", "redirects to 'https://elsewhere.example/', not to https://alvin.xyz/"),
+        (None, "redirects to None, not to https://alvin.xyz/"),
+    ],
+)
 def test_a_redirect_anywhere_but_the_domain_over_https_is_not_followed(location, said):
     proof = load_proof()
     site = proof.Site("alvin.xyz", "127.0.0.1:9", "127.0.0.1:9")
@@ -150,17 +175,44 @@ def test_the_browser_maps_the_https_port_of_the_redirect_and_nothing_else():
     site = proof.Site("alvin.xyz", "127.0.0.1:8080", "127.0.0.1:8443")
     assert site.resolver_rules() == "MAP alvin.xyz:80 127.0.0.1:8080, MAP * ~NOTFOUND"
     site.https_port = 8443
-    assert site.resolver_rules() == "MAP alvin.xyz:80 127.0.0.1:8080, MAP alvin.xyz:8443 127.0.0.1:8443, MAP * ~NOTFOUND"
+    assert (
+        site.resolver_rules() == "MAP alvin.xyz:80 127.0.0.1:8080, MAP alvin.xyz:8443 127.0.0.1:8443, MAP * ~NOTFOUND"
+    )
     assert site.allowed() == ["127.0.0.1:8080", "127.0.0.1:8443"]
 
 
 def test_the_pinned_key_is_the_certificates_spki_hash_as_chromium_wants_it(tmp_path):
     # chromium's --ignore-certificate-errors-spki-list takes base64(sha256(SubjectPublicKeyInfo))
     key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", key, "-out", cert, "-subj", "/CN=alvin.xyz", "-days", "1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-subj",
+            "/CN=alvin.xyz",
+            "-days",
+            "1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "der"], check=True, capture_output=True).stdout
     expected = subprocess.run(
         f"openssl x509 -in {cert} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary "
-        "| base64", shell=True, check=True, capture_output=True, text=True).stdout.strip()
+        "| base64",
+        shell=True,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     assert load_proof().spki_sha256(der) == expected

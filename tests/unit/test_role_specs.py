@@ -1,6 +1,7 @@
 """Each role states its variables once: meta/argument_specs.yml (types, choices, documented defaults)
 and defaults/main.yml (the values Ansible applies) must say the same thing, and the `validate` entry
 point the preflight runs must check exactly what `main` checks."""
+
 import os
 import re
 
@@ -47,7 +48,10 @@ def test_spec_defaults_are_the_applied_defaults(role):
     for name, option in options.items():
         if "default" in option:
             assert name in applied, "%s: %s documents default %r, defaults/main.yml sets none" % (
-                role, name, option["default"])
+                role,
+                name,
+                option["default"],
+            )
             assert applied[name] == option["default"], "%s: %s" % (role, name)
         else:
             # null in defaults/main.yml is "not set", which a spec says by having no default

@@ -3,6 +3,7 @@
 Every request in these tests is made from inside the proxy container to its own
 127.0.0.1 (or to the lab containers), exactly as the task's proof does with curl.
 """
+
 import json
 import os
 import re
@@ -20,6 +21,7 @@ SITE = os.path.join(PROJECT, "playbooks", "site.yml")
 # tests/topology.py (the task's checks) with the other scenarios
 sys.path.append(os.path.join(PROJECT, "tests"))
 import topology  # noqa: E402  pylint: disable=wrong-import-position
+
 DOMAIN = "alvin.xyz"
 APP_USER = "dumbflix"
 PM2_NAME = "dumbflix-frontend"

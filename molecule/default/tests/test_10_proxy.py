@@ -1,11 +1,10 @@
 """Task 2.6 / 4.4: the app answers through the reverse proxy on the student's domain."""
+
 from conftest import DOMAIN, TITLE
 
 
 def get(proxy, path, host_header=DOMAIN):
-    return proxy.run(
-        f"curl -s -D - -m 5 -H 'Host: {host_header}' http://127.0.0.1{path}"
-    )
+    return proxy.run(f"curl -s -D - -m 5 -H 'Host: {host_header}' http://127.0.0.1{path}")
 
 
 def test_domain_serves_the_app(proxy):

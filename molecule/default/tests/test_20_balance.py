@@ -1,4 +1,5 @@
 """Task 4.2 / 4.4: both backends serve, in proportion to their weights (3 and 1)."""
+
 from conftest import PORT, UPSTREAM_FILE, address_of, request_many, upstreams_for
 from topology import check_shared_by_weight
 
@@ -11,6 +12,9 @@ def test_upstream_lists_every_app_host_with_its_parameters(proxy, apps):
 
 
 def test_requests_are_shared_by_weight(proxy, apps):
-    check_shared_by_weight(lambda count: request_many(proxy, count),
-                           lambda probe, count: upstreams_for(proxy, probe, count),
-                           heavy=f"{address_of(apps['mol-app1'])}:{PORT}", light=f"{address_of(apps['mol-app2'])}:{PORT}")
+    check_shared_by_weight(
+        lambda count: request_many(proxy, count),
+        lambda probe, count: upstreams_for(proxy, probe, count),
+        heavy=f"{address_of(apps['mol-app1'])}:{PORT}",
+        light=f"{address_of(apps['mol-app2'])}:{PORT}",
+    )

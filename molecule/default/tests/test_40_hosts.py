@@ -1,6 +1,6 @@
 """The app runs as its own unprivileged user under pm2, and comes back after a reboot."""
-import pytest
 
+import pytest
 from conftest import APP_USER, PM2_NAME, PORT, pm2_status
 
 

@@ -1,5 +1,6 @@
 """The app hosts' firewall in the converged topology: the proxy reaches the app port, another app host doesn't.
 (The production scenario's test_firewall.py checks the rest: this machine, SSH, other tables, the boot unit.)"""
+
 from conftest import PORT, address_of
 
 

@@ -2,6 +2,7 @@
 
 The host is added exactly as the README tells a newcomer to: its "Add a backend" inventory block is read
 from README.md and its `app` group applied, renamed to the scenario's hosts (tests/docs_blocks.py)."""
+
 import os
 import re
 

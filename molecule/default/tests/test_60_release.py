@@ -3,12 +3,12 @@ the build host (the first of `app`) ever ran npm, no other host holds a source t
 and the control node caches the archive the hosts were given. pm2 travels the same way: installed
 with npm on that one host, unpacked from the control node's cache everywhere else, so the hosts
 that only serve have no npm at all."""
+
 import json
 import os
 import tarfile
 
 import pytest
-
 from conftest import APP_USER, PORT, host
 
 APP_DIR = "/srv/dumbflix-frontend"
@@ -63,7 +63,10 @@ def assert_no_build_left(h, name):
     entries = set(h.check_output(f"ls -A {APP_DIR}").split())
     assert entries == {".dumbflix-deployed", "current", "releases"}, (name, entries)
     for rid in h.check_output(f"ls -A {APP_DIR}/releases").split():
-        assert set(h.check_output(f"ls -A {APP_DIR}/releases/{rid}").split()) == {".dumbflix-release", "build"}, (name, rid)
+        assert set(h.check_output(f"ls -A {APP_DIR}/releases/{rid}").split()) == {".dumbflix-release", "build"}, (
+            name,
+            rid,
+        )
 
 
 def test_every_app_host_serves_the_same_release(apps):

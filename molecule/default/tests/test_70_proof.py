@@ -1,6 +1,7 @@
 """make proof against this scenario: chromium screenshots http://alvin.xyz/ through the proxy
 with all backends up, one down, all down (502) and all back, checks each picture's page, and
 leaves every app running as it found it."""
+
 import json
 import os
 import struct
@@ -22,7 +23,9 @@ def test_proof_screenshots_each_state_checks_it_and_restores_the_apps(proxy, app
     connect = f"{address_of(proxy)}:80"
     res = subprocess.run(
         [sys.executable, SCRIPT, "-i", INVENTORY, "--connect", connect, "--out", str(tmp_path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     report = json.loads((tmp_path / "proof.json").read_text())

@@ -8,6 +8,7 @@ fails the test. In order:
    back to the release it had, while the other host never leaves it;
 3. dumbflix_release rolls back to the release the scenario converged with, the same way.
 """
+
 import os
 import re
 import shutil
@@ -15,12 +16,11 @@ import sys
 import uuid
 
 import pytest
-
 from conftest import DOMAIN, TITLE, UPSTREAM_FILE, address_of, pm2_status, run_site, site
 from topology import recap
 
 sys.path.insert(0, os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "bench"))
-from load import Load  # noqa: E402  pylint: disable=wrong-import-position
+from load import Load
 
 APP_DIR = "/srv/dumbflix-frontend"
 STAND_IN = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "lab", "dumbflix-demo")
@@ -102,10 +102,14 @@ def test_a_release_failing_its_health_check_stops_the_rollout_with_the_old_relea
         pytest.skip("needs the rollout of the test before")
     good = state["good"]["mol-app1"]
 
-    res, load = rolled_out(proxy, capsys, {
-        "dumbflix_src": app_source("broken", uuid.uuid4().hex, broken=True),
-        "dumbflix_health_timeout": HEALTH_TIMEOUT,
-    })
+    res, load = rolled_out(
+        proxy,
+        capsys,
+        {
+            "dumbflix_src": app_source("broken", uuid.uuid4().hex, broken=True),
+            "dumbflix_health_timeout": HEALTH_TIMEOUT,
+        },
+    )
 
     assert res.returncode != 0, res.stdout[-3000:]
     assert not load.failed(), load.summary()
@@ -144,5 +148,7 @@ def test_dumbflix_release_rolls_back_to_the_converged_release_the_same_way(proxy
     assert proxy.file(UPSTREAM_FILE).md5sum == state["upstream"]
     # and the run after a rollout changes nothing
     assert {name: counts["changed"] for name, counts in recap(site()).items()} == {
-        "mol-proxy1": 0, "mol-app1": 0, "mol-app2": 0,
+        "mol-proxy1": 0,
+        "mol-app1": 0,
+        "mol-app2": 0,
     }

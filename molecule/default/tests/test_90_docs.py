@@ -3,6 +3,7 @@ README.md, docs/concepts.md, docs/konsep.md and docs/README.id.md, mapped from t
 against onto this scenario by the one table in tests/docs_blocks.py. Each command must exit 0, and print every
 line of output the doc shows for it (lab addresses replaced by the scenario's; pids, uptimes and other counters
 ignored). It runs last, so the topology is as the earlier tests left it: converged, every app online."""
+
 import os
 import shlex
 import subprocess
@@ -26,8 +27,10 @@ ALREADY_RUN = {tuple(site_command(check=True)): "test_05_check_mode.py, which re
 
 def argv_in_project(command):
     """The command's arguments, paths relative to the checkout made absolute (as conftest's commands have them)."""
-    return tuple(os.path.join(PROJECT, arg) if "/" in arg and os.path.exists(os.path.join(PROJECT, arg)) else arg
-                 for arg in shlex.split(command))
+    return tuple(
+        os.path.join(PROJECT, arg) if "/" in arg and os.path.exists(os.path.join(PROJECT, arg)) else arg
+        for arg in shlex.split(command)
+    )
 
 
 def doc_commands():
@@ -56,7 +59,8 @@ def test_the_docs_have_runnable_blocks():
 def test_doc_command_runs_as_documented(block, command, addresses, capsys):
     assert block.attrs.get("needs") is None or block.attrs["needs"] in STATES, (
         f"{block.where} needs the state {block.attrs['needs']!r}, which this test can't set up: add it to STATES "
-        "or leave the block unmarked")
+        "or leave the block unmarked"
+    )
     mapped = map_command(command.text, INVENTORY)
     covered = ALREADY_RUN.get(argv_in_project(mapped))
     if covered:
@@ -65,8 +69,9 @@ def test_doc_command_runs_as_documented(block, command, addresses, capsys):
         pytest.skip(f"run by {covered}")
     # ansible-playbook as conftest.run_site runs it: plain text, no colour
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
-    res = subprocess.run(["bash", "-c", mapped], cwd=PROJECT, capture_output=True, text=True, timeout=TIMEOUT,
-                         env=env, check=False)
+    res = subprocess.run(
+        ["bash", "-c", mapped], cwd=PROJECT, capture_output=True, text=True, timeout=TIMEOUT, env=env, check=False
+    )
     # nginx -t, for one, writes its verdict on stderr
     output = res.stdout + res.stderr
     with capsys.disabled():

@@ -2,6 +2,7 @@
 
 The hosts are inventory/production's (server1: proxy and app, server2: app) plus a second proxy,
 server3; their addresses and lb_backend are the scenario's host_vars files."""
+
 import os
 import shlex
 import subprocess
@@ -52,8 +53,10 @@ def host(name):
     """The host over SSH as deploy with this run's key (the inventory names the key with a template, which
     testinfra's ansible backend would not render)."""
     return testinfra.get_host(
-        f"ssh://deploy@{host_vars(name)['ansible_host']}", ssh_identity_file=KEY,
-        ssh_extra_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR")
+        f"ssh://deploy@{host_vars(name)['ansible_host']}",
+        ssh_identity_file=KEY,
+        ssh_extra_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -85,14 +88,20 @@ def site(*args):
     """Run playbooks/site.yml on the proxies as a user would, with extra arguments; return the finished process.
 
     Both proxies: they share the floating address and, with dumbflix_tls self_signed, one certificate."""
-    return subprocess.run(["ansible-playbook", SITE, "-i", INVENTORY, "--limit", "proxy", *args],
-                          capture_output=True, text=True, check=False, env=env())
+    return subprocess.run(
+        ["ansible-playbook", SITE, "-i", INVENTORY, "--limit", "proxy", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env(),
+    )
 
 
 def run_site(*args):
     """Run playbooks/site.yml on every host, as a user would; return the finished process."""
-    return subprocess.run(["ansible-playbook", SITE, "-i", INVENTORY, *args],
-                          capture_output=True, text=True, check=False, env=env())
+    return subprocess.run(
+        ["ansible-playbook", SITE, "-i", INVENTORY, *args], capture_output=True, text=True, check=False, env=env()
+    )
 
 
 def pm2(app_host, *args):
@@ -112,8 +121,9 @@ def app_under_pm2(app_host):
 def request_many(proxy_host, count, path="/", timeout=5):
     """Send `count` HTTPS requests for the domain to the proxy's own nginx, trusting the site's certificate;
     return (status codes, probe id)."""
-    return topology.request_many(proxy_host, count, f"https://{DOMAIN}{path}",
-                                 f"--cacert {CERT_FILE} --resolve {DOMAIN}:443:127.0.0.1", timeout)
+    return topology.request_many(
+        proxy_host, count, f"https://{DOMAIN}{path}", f"--cacert {CERT_FILE} --resolve {DOMAIN}:443:127.0.0.1", timeout
+    )
 
 
 def upstreams_for(proxy_host, probe, count):

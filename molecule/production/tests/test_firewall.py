@@ -1,13 +1,13 @@
 """The firewall role on the app hosts: only the proxies reach the app port (server1's own nginx included: it is
 proxy and app, as in the task), SSH stays open, and the rules live in the collection's own nftables table, which a
 reload of its unit (what a boot does) brings back."""
+
 import os
 import re
 import socket
 import subprocess
 
 import pytest
-
 from conftest import INVENTORY, PROXIES
 
 PORT = 3000
@@ -41,8 +41,12 @@ def sudo(h, command):
 @pytest.fixture(scope="module")
 def other_pairs(apps):
     """(source, target) app hosts where the source is no proxy: server2 -> server1."""
-    return [(source, target) for source in sorted(apps) for target in sorted(apps)
-            if source != target and source not in PROXIES]
+    return [
+        (source, target)
+        for source in sorted(apps)
+        for target in sorted(apps)
+        if source != target and source not in PROXIES
+    ]
 
 
 def test_every_proxy_reaches_each_backends_port_its_own_included(proxies, apps):
@@ -71,9 +75,20 @@ def test_a_new_ssh_connection_works_after_the_rules_are_applied(apps):
     for name in apps:
         # no ControlMaster: a fresh TCP connection, not one the converge left open
         res = subprocess.run(
-            ["ansible", name, "-i", INVENTORY, "-m", "ansible.builtin.ping",
-             "-e", "ansible_ssh_args='-o ControlMaster=no -o ControlPath=none'"],
-            capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_NOCOLOR="1"),
+            [
+                "ansible",
+                name,
+                "-i",
+                INVENTORY,
+                "-m",
+                "ansible.builtin.ping",
+                "-e",
+                "ansible_ssh_args='-o ControlMaster=no -o ControlPath=none'",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=dict(os.environ, ANSIBLE_NOCOLOR="1"),
         )
         assert res.returncode == 0 and "pong" in res.stdout, res.stdout + res.stderr
 
@@ -120,13 +135,18 @@ def test_rules_come_back_when_the_unit_loads_them_as_at_boot(proxy, apps, other_
 def test_the_app_port_may_not_be_the_ssh_port(apps):
     """Guarding the port Ansible connects on is refused by the check play, before any host changes."""
     site = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "site.yml")
-    res = subprocess.run(["ansible-playbook", site, "-i", INVENTORY, "-e", "dumbflix_port=22"],
-                         capture_output=True, text=True, check=False,
-                         env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"))
+    res = subprocess.run(
+        ["ansible-playbook", site, "-i", INVENTORY, "-e", "dumbflix_port=22"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"),
+    )
     # the refusal is in stdout or stderr (depending on the callback's settings), maybe folded over lines
     out = " ".join((res.stdout + res.stderr).split())
     assert res.returncode != 0
     for name in apps:
         assert f"host {name}: dumbflix_port: 22 is the port Ansible connects to {name} on" in out, (
-            res.stdout[-2000:] + res.stderr[-2000:])
+            res.stdout[-2000:] + res.stderr[-2000:]
+        )
     assert "PLAY [Deploy the app]" not in out

@@ -6,6 +6,7 @@ deploy drains and switches server1 (its own nginx serving from server2 meanwhile
 
 Requests go to server1's own nginx (on the host, as the task's curl does, and through the port molecule.yml
 publishes on this machine's loopback for the load)."""
+
 import os
 import shutil
 import ssl
@@ -15,14 +16,31 @@ import uuid
 
 import pytest
 import yaml
-
-from conftest import (APPS, CERT_FILE, DOMAIN, HTTPS_PORT, INVENTORY, PM2_NAME, PORT, PROJECT, PROXY, SCENARIO_DIR,
-                      UPSTREAM_FILE, address_of, app_under_pm2, host_vars, pm2, pm2_status, request_many,
-                      run_site, upstreams_for)
+from conftest import (
+    APPS,
+    CERT_FILE,
+    DOMAIN,
+    HTTPS_PORT,
+    INVENTORY,
+    PM2_NAME,
+    PORT,
+    PROJECT,
+    PROXY,
+    SCENARIO_DIR,
+    UPSTREAM_FILE,
+    address_of,
+    app_under_pm2,
+    host_vars,
+    pm2,
+    pm2_status,
+    request_many,
+    run_site,
+    upstreams_for,
+)
 from topology import Pm2App, check_all_apps_stopped, check_one_app_stopped, check_shared_by_weight, recap
 
 sys.path.insert(0, os.path.join(PROJECT, "bench"))
-from load import Load  # noqa: E402  pylint: disable=wrong-import-position
+from load import Load
 
 PRODUCTION = os.path.join(PROJECT, "inventory", "production")
 APP_DIR = "/srv/dumbflix-frontend"
@@ -59,9 +77,12 @@ def test_the_scenario_is_inventory_productions_shape_with_its_group_vars():
 
 
 def test_requests_are_shared_by_weight(proxy, apps):
-    check_shared_by_weight(lambda count: request_many(proxy, count),
-                           lambda probe, count: upstreams_for(proxy, probe, count),
-                           heavy=f"{address_of(apps['server1'])}:{PORT}", light=f"{address_of(apps['server2'])}:{PORT}")
+    check_shared_by_weight(
+        lambda count: request_many(proxy, count),
+        lambda probe, count: upstreams_for(proxy, probe, count),
+        heavy=f"{address_of(apps['server1'])}:{PORT}",
+        light=f"{address_of(apps['server2'])}:{PORT}",
+    )
 
 
 class AdHocPm2App(Pm2App):
@@ -73,9 +94,24 @@ class AdHocPm2App(Pm2App):
         self.inventory_name = name
 
     def _pm2(self, action):
-        res = subprocess.run(["ansible", self.inventory_name, "-i", INVENTORY, "-b", "--become-user", "dumbflix",
-                              "-m", "ansible.builtin.command", "-a", f"pm2 {action} {PM2_NAME}"],
-                             capture_output=True, text=True, check=False)
+        res = subprocess.run(
+            [
+                "ansible",
+                self.inventory_name,
+                "-i",
+                INVENTORY,
+                "-b",
+                "--become-user",
+                "dumbflix",
+                "-m",
+                "ansible.builtin.command",
+                "-a",
+                f"pm2 {action} {PM2_NAME}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         return res.returncode == 0
 
     def stop(self):
@@ -86,9 +122,12 @@ class AdHocPm2App(Pm2App):
 
 
 def test_server1s_app_stopped_its_own_nginx_serves_every_request_from_server2(proxy, apps):
-    check_one_app_stopped(lambda count: request_many(proxy, count),
-                          lambda probe, count: upstreams_for(proxy, probe, count),
-                          AdHocPm2App("server1", apps["server1"]), survivor=f"{address_of(apps['server2'])}:{PORT}")
+    check_one_app_stopped(
+        lambda count: request_many(proxy, count),
+        lambda probe, count: upstreams_for(proxy, probe, count),
+        AdHocPm2App("server1", apps["server1"]),
+        survivor=f"{address_of(apps['server2'])}:{PORT}",
+    )
 
 
 def test_both_apps_stopped_answers_502_then_recovers(proxy, apps):
@@ -112,8 +151,7 @@ def test_a_rolling_deploy_drains_and_switches_server1_without_one_failed_request
     context = ssl.create_default_context(cadata=proxy.file(CERT_FILE).content_string)
 
     # the load goes to server1's own nginx, which server1's switch takes out of its own rotation
-    with Load("127.0.0.1", DOMAIN, RATE, timeout=10, port=HTTPS_PORT, tls_context=context,
-              tag_param="rollout") as load:
+    with Load("127.0.0.1", DOMAIN, RATE, timeout=10, port=HTTPS_PORT, tls_context=context, tag_param="rollout") as load:
         res = run_site("-e", f"dumbflix_src={app_source(marker)}")
     with capsys.disabled():
         print(f"\n  rollout on production's shape: {load.summary()}")

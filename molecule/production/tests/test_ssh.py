@@ -1,4 +1,5 @@
 """site.yml converged over SSH as a non-root user with sudo, and the site works through the proxy."""
+
 from conftest import CERT_FILE, DOMAIN
 
 UPSTREAM_FILE = "/etc/nginx/conf.d/upstream-dumbflix.conf"

@@ -1,6 +1,7 @@
 """HTTPS on the proxy (dumbflix_tls: self_signed), checked from this machine through the ports molecule.yml
 publishes, as a user's browser or curl meets it; then a provided key that is not its certificate's refused before
 nginx is touched, a certificate about to expire renewed, and a new alias put into the certificate."""
+
 import datetime
 import http.client
 import shlex
@@ -9,9 +10,8 @@ import ssl
 import subprocess
 
 import pytest
-from cryptography import x509  # comes with Ansible
-
 from conftest import CERT_FILE, DOMAIN, HTTP_PORT, HTTPS_PORT, PROXY, SITE_FILE, site
+from cryptography import x509  # comes with Ansible
 
 
 @pytest.fixture
@@ -47,7 +47,8 @@ def served_certificate():
 def served_dns_names():
     certificate = x509.load_pem_x509_certificate(served_certificate().encode())
     return certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
-        x509.DNSName)
+        x509.DNSName
+    )
 
 
 def not_after(proxy, pem):
@@ -58,9 +59,25 @@ def not_after(proxy, pem):
 
 def test_https_answers_200_with_the_sites_certificate_for_the_domain(trust_anchor, proxy):
     res = subprocess.run(
-        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{http_version}", "-m", "10",
-         "--resolve", f"{DOMAIN}:{HTTPS_PORT}:127.0.0.1", "--cacert", trust_anchor, f"https://{DOMAIN}:{HTTPS_PORT}/"],
-        capture_output=True, text=True, check=False)
+        [
+            "curl",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{http_version}",
+            "-m",
+            "10",
+            "--resolve",
+            f"{DOMAIN}:{HTTPS_PORT}:127.0.0.1",
+            "--cacert",
+            trust_anchor,
+            f"https://{DOMAIN}:{HTTPS_PORT}/",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     # curl verified the chain and that the certificate names the domain
     assert res.stdout == "200 2", res.stderr
     context = ssl.create_default_context(cafile=trust_anchor)
@@ -72,7 +89,7 @@ def test_https_answers_200_with_the_sites_certificate_for_the_domain(trust_ancho
 
 
 def test_the_private_key_is_root_only(proxy):
-    key = proxy.file(CERT_FILE[:-len(".crt")] + ".key")
+    key = proxy.file(CERT_FILE[: -len(".crt")] + ".key")
     assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
 
 
@@ -106,21 +123,32 @@ def test_provided_key_that_does_not_match_its_certificate_is_refused_before_ngin
         "sudo -n sh -ec 'rm -rf /root/mismatch; mkdir -m 700 /root/mismatch; cd /root/mismatch; "
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout cert.key -out cert.pem "
         f"-days 30 -subj /CN={DOMAIN} -addext subjectAltName=DNS:{DOMAIN} 2>/dev/null; "
-        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other.key'")
+        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other.key'"
+    )
     assert made.rc == 0, made.stderr
 
     def nginx_state():
-        return (proxy.check_output(f"sha256sum {SITE_FILE}"),
-                proxy.check_output("sudo -n nginx -T 2>/dev/null | sha256sum"),
-                served_certificate())
+        return (
+            proxy.check_output(f"sha256sum {SITE_FILE}"),
+            proxy.check_output("sudo -n nginx -T 2>/dev/null | sha256sum"),
+            served_certificate(),
+        )
 
     before = nginx_state()
-    res = site("-e", "dumbflix_tls=provided", "-e", "lb_tls_certificate=/root/mismatch/cert.pem",
-               "-e", "lb_tls_certificate_key=/root/mismatch/other.key")
+    res = site(
+        "-e",
+        "dumbflix_tls=provided",
+        "-e",
+        "lb_tls_certificate=/root/mismatch/cert.pem",
+        "-e",
+        "lb_tls_certificate_key=/root/mismatch/other.key",
+    )
     assert res.returncode != 0
     # Ansible prints a failed task's message on stderr
-    assert (f"host {PROXY}: lb_tls_certificate_key: '/root/mismatch/other.key' does not match the certificate "
-            "/root/mismatch/cert.pem") in res.stdout + res.stderr, res.stdout[-3000:] + res.stderr[-2000:]
+    assert (
+        f"host {PROXY}: lb_tls_certificate_key: '/root/mismatch/other.key' does not match the certificate "
+        "/root/mismatch/cert.pem"
+    ) in res.stdout + res.stderr, res.stdout[-3000:] + res.stderr[-2000:]
     # refused by the preflight: no play that changes a host began
     assert "PLAY [Deploy the proxy and load balancer]" not in res.stdout
     assert nginx_state() == before
@@ -128,7 +156,7 @@ def test_provided_key_that_does_not_match_its_certificate_is_refused_before_ngin
 
 
 def test_a_certificate_about_to_expire_is_renewed_and_served(proxy):
-    key = CERT_FILE[:-len(".crt")] + ".key"
+    key = CERT_FILE[: -len(".crt")] + ".key"
     # the same certificate (key, names, serial) re-signed to expire tomorrow: only its date says renew
     forged = proxy.run(f"sudo -n openssl x509 -in {CERT_FILE} -signkey {key} -days 1 -out {CERT_FILE}")
     assert forged.rc == 0, forged.stderr

@@ -4,6 +4,7 @@ that proxy's nginx stops or the whole proxy dies; the address stays where it wen
 to the floating address (bench/load.py, the load `make bench` and the rollout checks use).
 
 Runs last in the scenario: it stops nginx on one proxy and kills the other proxy's container."""
+
 import ipaddress
 import os
 import re
@@ -13,11 +14,10 @@ import sys
 import time
 
 import pytest
-
 from conftest import DOMAIN, PROXIES, host, host_vars, scenario_vars
 
 sys.path.insert(0, os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "bench"))
-from load import Load  # noqa: E402  pylint: disable=wrong-import-position
+from load import Load
 
 CERT_FILE = "/etc/nginx/tls/dumbflix.crt"
 KEY_FILE = "/etc/nginx/tls/dumbflix.key"
@@ -32,11 +32,13 @@ def holders():
     """The proxies whose interfaces hold the address now, read in their containers (a dead one holds nothing)."""
     found = []
     for name in PROXIES:
-        res = subprocess.run(["docker", "exec", name, "ip", "-4", "-o", "addr", "show"],
-                             capture_output=True, text=True, check=False)
+        res = subprocess.run(
+            ["docker", "exec", name, "ip", "-4", "-o", "addr", "show"], capture_output=True, text=True, check=False
+        )
         if res.returncode != 0:
-            running = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", name],
-                                     capture_output=True, text=True, check=False).stdout.strip()
+            running = subprocess.run(
+                ["docker", "inspect", "-f", "{{.State.Running}}", name], capture_output=True, text=True, check=False
+            ).stdout.strip()
             assert running != "true", f"could not read {name}'s addresses: {res.stderr}"
             continue
         if re.search(rf"inet {re.escape(ADDRESS)}/", res.stdout):
@@ -58,8 +60,9 @@ def wait_for_holder(other_than=None, timeout=20.0):
 def unit_state(name, unit):
     """systemctl is-active UNIT in the container, as root (the image has no D-Bus for other users; docker exec,
     because SSH sessions to a restarted container may be stale)."""
-    res = subprocess.run(["docker", "exec", name, "systemctl", "is-active", unit],
-                         capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        ["docker", "exec", name, "systemctl", "is-active", unit], capture_output=True, text=True, check=False
+    )
     return res.stdout.strip()
 
 
@@ -91,8 +94,10 @@ def fail_the_holder(what, fail, tls_context, capsys):
     without_service = failed[-1][0] - failed[0][0] + 1 / RATE if failed else 0.0
     after_move = [sample for sample in failed if sample[0] > moved_at]
     with capsys.disabled():
-        print(f"{what} on {holder} at {failed_at:.1f} s: the address moved to {new_holder} after {moved_after:.1f} s; "
-              f"{load.summary()}; without service {without_service:.1f} s")
+        print(
+            f"{what} on {holder} at {failed_at:.1f} s: the address moved to {new_holder} after {moved_after:.1f} s; "
+            f"{load.summary()}; without service {without_service:.1f} s"
+        )
     assert new_holder == other(holder)
     assert moved_after < OUTAGE_GOAL, load.summary()
     assert without_service < OUTAGE_GOAL, load.summary()

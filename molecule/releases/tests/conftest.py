@@ -1,4 +1,5 @@
 """The releases scenario's hosts: Debian 12 and Debian 11, each proxy and app, reached through docker as root."""
+
 import os
 import re
 import subprocess
@@ -32,8 +33,9 @@ def hosts():
 def run_site(*args):
     """Run playbooks/site.yml as a user would; return the finished process (output as text)."""
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
-    return subprocess.run(["ansible-playbook", SITE, "-i", INVENTORY, *args],
-                          capture_output=True, text=True, check=False, env=env)
+    return subprocess.run(
+        ["ansible-playbook", SITE, "-i", INVENTORY, *args], capture_output=True, text=True, check=False, env=env
+    )
 
 
 def one_line(res):

@@ -1,6 +1,7 @@
 """Debian 12 and Debian 11, each proxy and app: every role converged on the release's own nginx and Node.js,
 the site answers 200 through each proxy and on the floating address, the release was built on Node.js 12, and a
 Node.js older than the app needs is refused before any host changes."""
+
 import json
 import os
 import shutil
@@ -9,7 +10,6 @@ import urllib.request
 import uuid
 
 import pytest
-
 from conftest import ACCESS_LOG, CERT_FILE, DOMAIN, PROJECT, RELEASES, UPSTREAM_FILE, one_line, run_site
 
 APP_DIR = "/srv/dumbflix-frontend"
@@ -48,7 +48,8 @@ def test_each_proxy_balances_over_both_releases_app(hosts):
         probe = uuid.uuid4().hex
         codes = h.check_output(
             f"for i in $(seq 20); do curl -s -o /dev/null -w '%{{http_code}}\\n' -m 5 --cacert {CERT_FILE} "
-            f"--resolve {DOMAIN}:443:127.0.0.1 'https://{DOMAIN}/?probe={probe}&i='$i; done").split()
+            f"--resolve {DOMAIN}:443:127.0.0.1 'https://{DOMAIN}/?probe={probe}&i='$i; done"
+        ).split()
         assert codes == ["200"] * 20, (name, codes)
         served = h.check_output(f"grep -F 'probe={probe}' {ACCESS_LOG}")
         for backend, address in addresses.items():
@@ -76,8 +77,9 @@ def stand_in_needing(engines):
     """A copy of the stand-in app whose package.json declares engines.node `engines`."""
     dest = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "needs-newer-node")
     shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(os.path.join(PROJECT, "lab", "dumbflix-demo"), dest,
-                    ignore=shutil.ignore_patterns("node_modules", "build"))
+    shutil.copytree(
+        os.path.join(PROJECT, "lab", "dumbflix-demo"), dest, ignore=shutil.ignore_patterns("node_modules", "build")
+    )
     package = os.path.join(dest, "package.json")
     with open(package, encoding="utf-8") as handle:
         data = json.load(handle)
@@ -96,9 +98,11 @@ def test_an_app_needing_a_newer_nodejs_than_debian_11s_is_refused_before_any_hos
     assert res.returncode != 0
     out = one_line(res)
     assert "host rel-bullseye: Node.js 12 is too old here: the installed Node.js v12.22" in out, out[-3000:]
-    assert (f"16 or newer is needed by the app ({src}/package.json: engines.node \">=16\"), built here. "
-            "Fix: set nodejs_source: nodesource with nodejs_nodesource_major: 20 (or another major >= 16) for "
-            "rel-bullseye, or use a release whose nodejs is new enough") in out, out[-3000:]
+    assert (
+        f'16 or newer is needed by the app ({src}/package.json: engines.node ">=16"), built here. '
+        "Fix: set nodejs_source: nodesource with nodejs_nodesource_major: 20 (or another major >= 16) for "
+        "rel-bullseye, or use a release whose nodejs is new enough"
+    ) in out, out[-3000:]
     # Debian 12's Node.js 18 would do; only the build host runs the app's scripts
     assert "host rel-bookworm: Node.js" not in out
     # stopped in the check play: no host was touched

@@ -1,7 +1,8 @@
 """The firewall_sources filter (plugins/filter/firewall.py): the proxy group -> the checked sources the app hosts let in."""
-import pytest
 
+import pytest
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.dumbflix.stack.plugins.filter.firewall import firewall_sources
 
 
@@ -16,10 +17,16 @@ def refusal(*args, **kwargs):
 
 
 def test_each_proxys_primary_ipv4_or_its_own_addresses_then_the_extra_ones():
-    hv = {"proxy1": facts("172.30.239.10"),
-          "proxy2": dict(facts("172.30.239.20"), firewall_proxy_addresses=["10.0.0.2", "2001:db8::2"])}
+    hv = {
+        "proxy1": facts("172.30.239.10"),
+        "proxy2": dict(facts("172.30.239.20"), firewall_proxy_addresses=["10.0.0.2", "2001:db8::2"]),
+    }
     assert firewall_sources(["proxy1", "proxy2"], hv, ["192.168.1.0/24", "10.0.0.2"], host="app1") == [
-        "172.30.239.10", "10.0.0.2", "2001:db8::2", "192.168.1.0/24"]
+        "172.30.239.10",
+        "10.0.0.2",
+        "2001:db8::2",
+        "192.168.1.0/24",
+    ]
 
 
 def test_a_new_proxy_joins_the_sources():
@@ -28,16 +35,32 @@ def test_a_new_proxy_joins_the_sources():
     assert firewall_sources(["proxy1", "proxy2"], hv) == ["172.30.239.10", "172.30.239.13"]
 
 
-@pytest.mark.parametrize("args, kwargs, message", [
-    (([], {}), {}, "the proxy group has no hosts"),
-    ((["proxy1"], {"proxy1": {}}), {}, "host proxy1: firewall_proxy_addresses: not set, and the host has no primary IPv4"),
-    ((["proxy1"], {"proxy1": {"firewall_proxy_addresses": ["lb1.example"]}}), {},
-     "host proxy1: firewall_proxy_addresses[0]: 'lb1.example' is not an IP address or network"),
-    ((["proxy1"], {"proxy1": {"firewall_proxy_addresses": "10.0.0.2"}}), {},
-     "host proxy1: firewall_proxy_addresses: '10.0.0.2' is not a list"),
-    ((["proxy1"], {"proxy1": facts("172.30.239.10")}), {"extra": ["10.0.0.1/8"], "host": "app2"},
-     "host app2: firewall_extra_sources[0]: '10.0.0.1/8' has host bits set; the network is 10.0.0.0/8"),
-    ((["proxy9"], {}), {}, "host proxy9: is in the proxy group but has no hostvars"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        (([], {}), {}, "the proxy group has no hosts"),
+        (
+            (["proxy1"], {"proxy1": {}}),
+            {},
+            "host proxy1: firewall_proxy_addresses: not set, and the host has no primary IPv4",
+        ),
+        (
+            (["proxy1"], {"proxy1": {"firewall_proxy_addresses": ["lb1.example"]}}),
+            {},
+            "host proxy1: firewall_proxy_addresses[0]: 'lb1.example' is not an IP address or network",
+        ),
+        (
+            (["proxy1"], {"proxy1": {"firewall_proxy_addresses": "10.0.0.2"}}),
+            {},
+            "host proxy1: firewall_proxy_addresses: '10.0.0.2' is not a list",
+        ),
+        (
+            (["proxy1"], {"proxy1": facts("172.30.239.10")}),
+            {"extra": ["10.0.0.1/8"], "host": "app2"},
+            "host app2: firewall_extra_sources[0]: '10.0.0.1/8' has host bits set; the network is 10.0.0.0/8",
+        ),
+        ((["proxy9"], {}), {}, "host proxy9: is in the proxy group but has no hostvars"),
+    ],
+)
 def test_bad_inventory_values_name_the_host_and_the_variable(args, kwargs, message):
     assert message in refusal(*args, **kwargs)

@@ -1,11 +1,12 @@
 """The shipping plan (plugins/filter/ship.py) that the app release and the pm2 install share:
 nothing is made while a host or the cache has the artifact, exactly one host packs, and
 only the hosts that lack it unpack."""
+
 import pytest
+from ansible.errors import AnsibleFilterError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible.errors import AnsibleFilterError
 from ansible_collections.dumbflix.stack.plugins.filter.ship import ship_plan
 
 HOSTS = ["app1", "app2", "app3"]
@@ -37,7 +38,9 @@ def test_an_empty_cache_is_refilled_from_a_host_that_has_it():
 
 
 def test_a_make_host_outside_the_play_is_named_when_it_would_have_to_make():
-    with pytest.raises(AnsibleFilterError, match=r"pm2_install_host: 'app9' is not a host of this play \(app1, app2, app3\)"):
+    with pytest.raises(
+        AnsibleFilterError, match=r"pm2_install_host: 'app9' is not a host of this play \(app1, app2, app3\)"
+    ):
         ship_plan(HOSTS, [], "app9", variable="pm2_install_host")
     # it doesn't matter while someone has the artifact
     assert ship_plan(HOSTS, ["app2"], "app9")["pack_host"] == "app2"

@@ -4,7 +4,8 @@
 import re
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ansible_collections.dumbflix.stack.plugins.module_utils.nftables_allowlist import (
     FirewallConfigError,
@@ -39,8 +40,11 @@ def test_the_app_port_from_one_proxy():
 
 
 def test_ipv4_and_ipv6_sources_sorted_collapsed_and_split_by_family():
-    rule = {"protocol": "tcp", "ports": ["3000", "8000-8010", 8005],
-            "sources": ["10.0.0.9", "2001:db8::/64", "10.0.0.0/24", "172.16.0.1", "2001:db8::5"]}
+    rule = {
+        "protocol": "tcp",
+        "ports": ["3000", "8000-8010", 8005],
+        "sources": ["10.0.0.9", "2001:db8::/64", "10.0.0.0/24", "172.16.0.1", "2001:db8::5"],
+    }
     assert render_rules(rules(rule, deny="drop"))[2:] == [
         "tcp dport { 3000, 8000-8010 } ip saddr { 10.0.0.0/24, 172.16.0.1 } accept",
         "tcp dport { 3000, 8000-8010 } ip6 saddr 2001:db8::/64 accept",
@@ -81,29 +85,36 @@ def test_removal_file_deletes_the_table_only():
     assert render_removal("dumbflix").splitlines()[-2:] == ["table inet dumbflix", "delete table inet dumbflix"]
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"rules": [dict(APP, sources=["proxy1"])]}, "rules[0].sources[0]: 'proxy1' is not an IP address or network"),
-    ({"rules": [dict(APP, sources=["10.0.0.1/24"])]}, "rules[0].sources[0]: '10.0.0.1/24' has host bits set; "
-                                                      "the network is 10.0.0.0/24"),
-    ({"rules": [dict(APP, sources="10.0.0.1")]}, "rules[0].sources: '10.0.0.1' is not a list"),
-    ({"rules": [dict(APP, sources=["10.0.0.1; flush ruleset"])]}, "is not an IP address"),
-    ({"rules": [APP, dict(APP, ports=[0])]}, "rules[1].ports[0]: 0 is below the minimum 1"),
-    ({"rules": [dict(APP, ports=[65536])]}, "rules[0].ports[0]: 65536 is above the maximum 65535"),
-    ({"rules": [dict(APP, ports=["9000-8000"])]}, "rules[0].ports[0]: '9000-8000' is a range whose start"),
-    ({"rules": [dict(APP, ports=[])]}, "rules[0].ports: is required for tcp"),
-    ({"rules": [dict(APP, ports=["3000;"])]}, "rules[0].ports[0]: '3000;' is not an integer"),
-    ({"rules": [{"protocol": "vrrp", "ports": [1], "sources": []}]}, "rules[0].ports: [1] only tcp and udp"),
-    ({"rules": [dict(APP, protocol="quic")]}, "rules[0].protocol: 'quic' is not a protocol"),
-    ({"rules": [dict(APP, protocol=256)]}, "rules[0].protocol: 256 is above the maximum 255"),
-    ({"rules": [{"ports": [1], "sources": []}]}, "rules[0].protocol: is required"),
-    ({"rules": [{"protocol": "tcp", "ports": [1]}]}, "rules[0].sources: is required"),
-    ({"rules": [dict(APP, name="x")]}, "rules[0].name: is not a rule key"),
-    ({"rules": ["tcp 3000"]}, "rules[0]: 'tcp 3000' is not a rule"),
-    ({"rules": [dict(APP, ports=["20-30"])], "protected_ports": [22]},
-     "rules[0].ports: ['20-30'] covers TCP port 22, which is protected"),
-    ({"rules": [APP], "table": "dumbflix; flush ruleset"}, "table: 'dumbflix; flush ruleset' is not a table name"),
-    ({"rules": [APP], "deny": "accept"}, "deny: 'accept' is not one of reject, drop"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"rules": [dict(APP, sources=["proxy1"])]}, "rules[0].sources[0]: 'proxy1' is not an IP address or network"),
+        (
+            {"rules": [dict(APP, sources=["10.0.0.1/24"])]},
+            "rules[0].sources[0]: '10.0.0.1/24' has host bits set; the network is 10.0.0.0/24",
+        ),
+        ({"rules": [dict(APP, sources="10.0.0.1")]}, "rules[0].sources: '10.0.0.1' is not a list"),
+        ({"rules": [dict(APP, sources=["10.0.0.1; flush ruleset"])]}, "is not an IP address"),
+        ({"rules": [APP, dict(APP, ports=[0])]}, "rules[1].ports[0]: 0 is below the minimum 1"),
+        ({"rules": [dict(APP, ports=[65536])]}, "rules[0].ports[0]: 65536 is above the maximum 65535"),
+        ({"rules": [dict(APP, ports=["9000-8000"])]}, "rules[0].ports[0]: '9000-8000' is a range whose start"),
+        ({"rules": [dict(APP, ports=[])]}, "rules[0].ports: is required for tcp"),
+        ({"rules": [dict(APP, ports=["3000;"])]}, "rules[0].ports[0]: '3000;' is not an integer"),
+        ({"rules": [{"protocol": "vrrp", "ports": [1], "sources": []}]}, "rules[0].ports: [1] only tcp and udp"),
+        ({"rules": [dict(APP, protocol="quic")]}, "rules[0].protocol: 'quic' is not a protocol"),
+        ({"rules": [dict(APP, protocol=256)]}, "rules[0].protocol: 256 is above the maximum 255"),
+        ({"rules": [{"ports": [1], "sources": []}]}, "rules[0].protocol: is required"),
+        ({"rules": [{"protocol": "tcp", "ports": [1]}]}, "rules[0].sources: is required"),
+        ({"rules": [dict(APP, name="x")]}, "rules[0].name: is not a rule key"),
+        ({"rules": ["tcp 3000"]}, "rules[0]: 'tcp 3000' is not a rule"),
+        (
+            {"rules": [dict(APP, ports=["20-30"])], "protected_ports": [22]},
+            "rules[0].ports: ['20-30'] covers TCP port 22, which is protected",
+        ),
+        ({"rules": [APP], "table": "dumbflix; flush ruleset"}, "table: 'dumbflix; flush ruleset' is not a table name"),
+        ({"rules": [APP], "deny": "accept"}, "deny: 'accept' is not one of reject, drop"),
+    ],
+)
 def test_bad_input_is_refused_naming_the_field(options, message):
     assert message in refusal(options)
 

@@ -2,13 +2,20 @@
 """keepalived_vrrp's main(): check mode and diff never write and never show the password; state=absent removes
 only a file the module wrote. (Writing runs keepalived --config-test, which the molecule production scenario exercises on
 real proxies: outside systemd keepalived ends even a clean test by signalling itself.)"""
+
 from module_runner import run_module
 
 from ansible_collections.dumbflix.stack.plugins.module_utils.keepalived_conf import MARKER
 from ansible_collections.dumbflix.stack.plugins.modules import keepalived_vrrp
 
-ARGS = dict(interface="eth0", virtual_address="192.168.239.100/24", priority=200, unicast_src="192.168.239.134",
-            unicast_peers=["192.168.239.136"], auth_pass="s3cret")
+ARGS = dict(
+    interface="eth0",
+    virtual_address="192.168.239.100/24",
+    priority=200,
+    unicast_src="192.168.239.134",
+    unicast_peers=["192.168.239.136"],
+    auth_pass="s3cret",
+)
 
 
 def test_check_mode_reports_the_change_writes_nothing_and_masks_the_password(tmp_path):

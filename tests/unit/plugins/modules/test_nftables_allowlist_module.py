@@ -7,7 +7,7 @@ from ansible_collections.dumbflix.stack.plugins.modules.nftables_allowlist impor
     rollback_unit_name,
 )
 
-LIVE = 'table inet dumbflix {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}'
+LIVE = "table inet dumbflix {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}"
 
 
 def test_rollback_of_a_live_table_replaces_it_with_what_it_was():

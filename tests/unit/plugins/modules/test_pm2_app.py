@@ -44,6 +44,7 @@ def calls(fake):
 def run():
     def _run(args, check=False, diff=False):
         return run_module(pm2_app, args, check_mode=check, diff=diff)
+
     return _run
 
 
@@ -79,14 +80,23 @@ def test_pm2_not_on_path_says_how_to_install(run):
     assert "npm install -g pm2" in result["msg"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (dict(name="web", script="/srv/a.js", env={"BAD-NAME": "1"}), "env: 'BAD-NAME' is not a valid environment variable name"),
-    (dict(name="web", npm_script="start"), "cwd: required with npm_script"),
-    (dict(name="web", serve=dict(path="/srv/build", port=70000)), "serve.port: 70000 is above the maximum 65535"),
-    (dict(name="1234", script="/srv/a.js"), "name: '1234' is only digits"),
-    (dict(name="web", script="/srv/a.js", wait=-1), "wait: -1.0 is negative"),
-    (dict(name="web", script="/srv/a.js", user="no-such-user-pm2app"), "user: 'no-such-user-pm2app' does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            dict(name="web", script="/srv/a.js", env={"BAD-NAME": "1"}),
+            "env: 'BAD-NAME' is not a valid environment variable name",
+        ),
+        (dict(name="web", npm_script="start"), "cwd: required with npm_script"),
+        (dict(name="web", serve=dict(path="/srv/build", port=70000)), "serve.port: 70000 is above the maximum 65535"),
+        (dict(name="1234", script="/srv/a.js"), "name: '1234' is only digits"),
+        (dict(name="web", script="/srv/a.js", wait=-1), "wait: -1.0 is negative"),
+        (
+            dict(name="web", script="/srv/a.js", user="no-such-user-pm2app"),
+            "user: 'no-such-user-pm2app' does not exist",
+        ),
+    ],
+)
 def test_bad_input_fails_before_pm2_runs(run, fake_pm2, args, message):
     result = run(dict(args, pm2_binary=str(fake_pm2)))
     assert result["failed"] is True
@@ -111,18 +121,27 @@ def test_check_mode_with_changed_spec_only_reads(run, fake_pm2, tmp_path):
     script = tmp_path / "a.js"
     script.write_text("")
     old = pm2_utils.build_spec("web", script=str(script), env={"PORT": "3000"})
-    jlist = [{"name": "web", "pm_id": 0, "pid": 77,
-              "pm2_env": {"status": "online", "restart_time": 0, "env": pm2_utils.app_env(old)}}]
+    jlist = [
+        {
+            "name": "web",
+            "pm_id": 0,
+            "pid": 77,
+            "pm2_env": {"status": "online", "restart_time": 0, "env": pm2_utils.app_env(old)},
+        }
+    ]
     (fake_pm2.parent / "jlist.out").write_text("[PM2] Spawning PM2 daemon\n" + json.dumps(jlist))
 
-    result = run(dict(name="web", script=str(script), env={"PORT": 3001}, pm2_binary=str(fake_pm2)),
-                 check=True, diff=True)
+    result = run(
+        dict(name="web", script=str(script), env={"PORT": 3001}, pm2_binary=str(fake_pm2)), check=True, diff=True
+    )
     assert result["changed"] is True
     assert result["reason"] == "spec changed"
     assert calls(fake_pm2) == ["jlist"]
-    assert result["commands"] == ["%s delete web" % fake_pm2,
-                                  "%s start %s --name web --cwd %s" % (fake_pm2, script, tmp_path),
-                                  "%s save --force" % fake_pm2]
+    assert result["commands"] == [
+        "%s delete web" % fake_pm2,
+        "%s start %s --name web --cwd %s" % (fake_pm2, script, tmp_path),
+        "%s save --force" % fake_pm2,
+    ]
     assert '"PORT": "3000"' in result["diff"]["before"]
     assert '"PORT": "3001"' in result["diff"]["after"]
     assert result["spec"]["env"] == {"PORT": "3001"}
