@@ -20,9 +20,11 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export CACHE_DIR
 export STAGE_LOG := $(CURDIR)/$(CACHE_DIR)/stages.log
-# The molecule scenario make test runs beside the first of the others (default), not after it: it sends no
-# timed load and its converge overlaps default's converge, not default's timed checks, which keeps make test
-# under 45 minutes on 2 cores. Its output is printed when both have finished.
+# The molecule scenario make test runs beside the first of the others (default), not after it, followed there by
+# ansible-test sanity and units: none of them sends timed load, releases' converge overlaps default's converge,
+# and ansible-test (mostly pip installing each sanity test's pinned tools on a fresh clone, about 3.5 min) comes
+# after releases' converge. That keeps make test under 45 minutes on 2 cores. Their output is printed when
+# default has finished.
 BESIDE := releases
 
 .PHONY: help up lab down test deps venv image images lint yamllint unit molecule build clean bench docs
@@ -45,6 +47,8 @@ test: venv deps images ## everything CI checks: lint, unit and nginx/pm2 tests (
 	@mkdir -p $(CACHE_DIR); : > $(STAGE_LOG); rc=0; \
 	scripts/stage ansible-lint ansible-lint || rc=1; \
 	scripts/stage yamllint yamllint -s . || rc=1; \
+	scripts/stage ruff-check ruff check . || rc=1; \
+	scripts/stage ruff-format ruff format --check . || rc=1; \
 	scripts/stage pytest pytest || rc=1; \
 	for suite in bullseye trixie; do \
 	  scripts/stage nginx-$$suite scripts/nginx-release-tests.sh $$suite -q || rc=1; \
@@ -54,12 +58,16 @@ test: venv deps images ## everything CI checks: lint, unit and nginx/pm2 tests (
 	  echo "=== the default scenario deploys the real app from $$DUMBFLIX_REAL_APP"; \
 	  app=$$(scripts/real-app.sh) && export DUMBFLIX_APP_SRC=$$app || rc=1; \
 	fi; \
-	scripts/stage molecule-$(BESIDE) molecule test -s $(BESIDE) > $(CACHE_DIR)/molecule-$(BESIDE).log 2>&1 & beside=$$!; \
+	{ r=0; scripts/stage molecule-$(BESIDE) molecule test -s $(BESIDE) || r=1; \
+	  scripts/stage sanity tests/sanity/ansible-test.sh sanity --python 3.11 --local --skip-test shellcheck || r=1; \
+	  scripts/stage units tests/sanity/ansible-test.sh units --python 3.11 --venv --requirements \
+	    tests/unit/plugins/modules/ tests/unit/plugins/module_utils/ tests/unit/plugins/filter/ || r=1; \
+	  exit $$r; } > $(CACHE_DIR)/beside.log 2>&1 & beside=$$!; \
 	for scenario in $$(ls molecule | grep -vx $(BESIDE)); do \
 	  scripts/stage molecule-$$scenario molecule test -s $$scenario || rc=1; \
 	  if [ -n "$$beside" ]; then \
 	    wait $$beside || rc=1; beside=; \
-	    echo "=== molecule-$(BESIDE), run beside molecule-$$scenario:"; cat $(CACHE_DIR)/molecule-$(BESIDE).log; \
+	    echo "=== molecule-$(BESIDE), ansible-test sanity and units, run beside molecule-$$scenario:"; cat $(CACHE_DIR)/beside.log; \
 	  fi; \
 	done; \
 	awk '{ printf "=== %-16s %-7s %6s\n", $$1, ($$2 == 0 ? "passed" : "FAILED"), $$3; \
@@ -68,7 +76,7 @@ test: venv deps images ## everything CI checks: lint, unit and nginx/pm2 tests (
 	exit $$rc
 
 bench: venv deps ## measure the running lab (make up first): proxy overhead, failover under load, converge scaling
-	python bench/bench.py --inventory $(INVENTORY) $(BENCH_ARGS)
+	python -m bench --inventory $(INVENTORY) $(BENCH_ARGS)
 
 docs: venv ## write docs/reference.md from the roles' argument specs and the plugins' documentation
 	python scripts/gen_reference.py
@@ -106,7 +114,7 @@ build: venv ## build the collection tarball and install it into a scratch path t
 
 .PHONY: proof
 proof: venv deps ## screenshot the site in a browser: all up, one app down, all down (502), all back
-	@scripts/proof.py -i $(INVENTORY)
+	@python -m scripts.proof -i $(INVENTORY)
 
 clean: down ## remove the lab and every local artefact (.venv, .ansible, .cache)
 	rm -rf $(VENV) .ansible $(CACHE_DIR) *.tar.gz

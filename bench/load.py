@@ -1,6 +1,6 @@
 """A constant request rate through the proxy, each request tagged and on its own connection.
 
-Shared by `make bench` (bench.py's failover part) and the rolling-deploy checks of the
+Shared by `make bench` (its failover part, bench/failover.py) and the rolling-deploy checks of the
 molecule default scenario (molecule/default/tests/test_80_rollout.py), which fail on a
 single request that isn't answered 200. Standard library only.
 """
@@ -46,7 +46,7 @@ class Load:
         self.t0 = None
         self.thread = None
 
-    def one(self, i, sent):
+    def send_request(self, i, sent):
         status, error = None, ""
         try:
             if self.tls_context is None:
@@ -75,7 +75,7 @@ class Load:
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            self.pool.submit(self.one, i, time.monotonic())
+            self.pool.submit(self.send_request, i, time.monotonic())
             i += 1
 
     def now(self):

@@ -9,7 +9,7 @@ ansible-galaxy collection build --force --output-path "$out" . >/dev/null
 tarball=$(ls "$out"/dumbflix-stack-*.tar.gz)
 echo "built $(basename "$tarball") ($(du -h "$tarball" | cut -f1))"
 # the collection only: what galaxy.yml's build_ignore leaves out must not be in it
-unexpected=$(tar -tzf "$tarball" | sed 's|^\./||' | grep -vE '^(MANIFEST\.json|FILES\.json|README\.md|meta/|plugins/|roles/|docs/|changelogs/(changelog|config)\.yaml$|changelogs/$|playbooks/$|playbooks/(site|app-state)\.yml$)' || true)
+unexpected=$(tar -tzf "$tarball" | sed 's|^\./||' | grep -vE '^(MANIFEST\.json|FILES\.json|README\.md|CHANGELOG\.rst|meta/|plugins/|roles/|docs/|changelogs/(changelog|config)\.yaml$|changelogs/$|playbooks/$|playbooks/(site|app-state)\.yml$)' || true)
 if [ -n "$unexpected" ]; then
   echo "the tarball holds more than the collection (add it to galaxy.yml's build_ignore):" >&2
   echo "$unexpected" | head -20 >&2

@@ -36,7 +36,7 @@ def markup_to_markdown(text):
         if kind == "U":
             return f"<{body}>"
         if kind == "L":
-            label, _, url = body.partition(",")
+            label, dummy_comma, url = body.partition(",")
             return f"[{label.strip()}]({url.strip()})"
         return f"`{body}`"  # C, O, V, E, M: literal names and values
 
@@ -192,7 +192,10 @@ def plugin_section(title, kind, docs):
             if extra is None:
                 external.append(fragment)
             else:
-                options.update(extra)  # as ansible-doc shows them: one list of options
+                # as Ansible merges a fragment (and ansible-doc shows one list of options): an option both
+                # state is the fragment's with the module's keys over it, so a module may describe it its own way
+                for key, value in extra.items():
+                    options[key] = {**value, **(options.get(key) or {})}
         if external:
             lines += ["Also takes the options of " + ", ".join(f"`{f}`" for f in external) + ".", ""]
         lines += [*options_table(options), ""]
@@ -242,7 +245,7 @@ def render(root=ROOT):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--root", default=ROOT, help="the collection's checkout (default: this one)")
     args = parser.parse_args(argv)
     path = os.path.join(args.root, OUTPUT)

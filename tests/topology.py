@@ -2,7 +2,7 @@
 
 The scenarios reach their hosts differently (docker as root, SSH as deploy with sudo) and send their
 requests differently (HTTP to the proxy's 127.0.0.1, HTTPS with the site's certificate), so each conftest
-binds these to its hosts; the checks themselves, the task's 4.2, 4.5 and 4.6, are written once here.
+binds these to its hosts; the checks themselves (weighted balancing, one backend down, all down) are written once here.
 """
 
 import json
@@ -88,7 +88,7 @@ def wait_for_200(send, seconds):
 
 
 def check_one_app_stopped(send, logged, app, survivor):
-    """Task 4.5: with `app`'s app stopped under pm2, 50 requests all answer 200, every one from `survivor`
+    """One backend down: with `app`'s app stopped under pm2, 50 requests all answer 200, every one from `survivor`
     (an address:port of the upstream). `app` has stop(), start() and status() (its pm2 status)."""
     assert app.stop()
     try:
@@ -101,7 +101,7 @@ def check_one_app_stopped(send, logged, app, survivor):
 
 
 def check_all_apps_stopped(send, apps):
-    """Task 4.6: every app stopped, the site answers 502 within 5 s; started again, 200 once nginx tries the
+    """All backends down: every app stopped, the site answers 502 within 5 s; started again, 200 once nginx tries the
     servers again (after fail_timeout, 10 s)."""
     for app in apps:
         assert app.stop()
@@ -117,7 +117,7 @@ def check_all_apps_stopped(send, apps):
 
 
 def check_shared_by_weight(send, logged, heavy, light, count=40):
-    """Task 4.2: `count` requests all 200, served by both backends about 3:1 (weights 3 and 1: heavy gets
+    """Weighted balancing: `count` requests all 200, served by both backends about 3:1 (weights 3 and 1: heavy gets
     24-34 of 40; each nginx worker balances on its own)."""
     codes, probe = send(count)
     assert codes == ["200"] * count

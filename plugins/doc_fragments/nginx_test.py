@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Attributes and options shared by the modules that write nginx files and test them with ``nginx -t``."""
+"""Attributes and options shared by the modules that write nginx files and test them with ``nginx -t``.
+
+The attributes' descriptions come from ansible.builtin.action_common_attributes, which these modules also extend.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,13 +15,14 @@ class ModuleDocFragment(object):
 attributes:
   check_mode:
     support: full
-    description: Reports what would change and shows the diff; writes nothing and does not run C(nginx -t).
+    details: Reports what would change and shows the diff; writes nothing and does not run C(nginx -t).
   diff_mode:
     support: full
-    description: Shows every file (and symlink) the module manages, before and after.
+    details: Shows every file (and symlink) the module manages, before and after.
   platform:
+    support: full
     platforms: posix
-    description: Targets with nginx.
+    details: Targets with nginx.
 options:
   validate:
     description:

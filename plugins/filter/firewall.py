@@ -24,7 +24,7 @@ def _checked(value, field, host):
     try:
         network = normalize_source(value, field)
     except ValueRefused as exc:
-        raise AnsibleFilterError("host %s: %s" % (host, exc))
+        raise AnsibleFilterError("host %s: %s" % (host, exc)) from None
     return str(network.network_address) if network.prefixlen == network.max_prefixlen else str(network)
 
 
@@ -64,7 +64,7 @@ def firewall_sources(
         try:
             hv = hostvars[proxy]
         except KeyError:
-            raise AnsibleFilterError("host %s: is in the %s group but has no hostvars" % (proxy, group))
+            raise AnsibleFilterError("host %s: is in the %s group but has no hostvars" % (proxy, group)) from None
         own = _addresses(hv.get(variable), variable, proxy)
         if own:
             sources += [_checked(value, item_field(variable, index), proxy) for index, value in enumerate(own)]

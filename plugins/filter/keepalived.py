@@ -54,7 +54,7 @@ def _hostvars(hostvars, proxy, group):
     try:
         return hostvars[proxy]
     except KeyError:
-        raise AnsibleFilterError("host %s: is in the %s group but has no hostvars" % (proxy, group))
+        raise AnsibleFilterError("host %s: is in the %s group but has no hostvars" % (proxy, group)) from None
 
 
 def _proxies(proxy_hosts, group):
@@ -79,7 +79,7 @@ def _address(hv, proxy):
     try:
         return str(parse_ipv4(address, "keepalived_address" if own else "ansible_default_ipv4.address"))
     except ValueRefused as exc:
-        raise AnsibleFilterError("host %s: %s" % (proxy, exc))
+        raise AnsibleFilterError("host %s: %s" % (proxy, exc)) from None
 
 
 def _refused(exc, host):
@@ -137,7 +137,7 @@ def keepalived_vrrp(proxy_hosts, hostvars, options, host, group="proxy"):
     try:
         priority = parse_int(priority, "keepalived_priority", 0, 254)
     except ValueRefused as exc:
-        raise AnsibleFilterError("host %s: %s" % (host, exc))
+        raise AnsibleFilterError("host %s: %s" % (host, exc)) from None
     if priority == 0:
         priority = max(FIRST_PRIORITY - STEP * proxies.index(host), 1)
     src = _address(own, host)
@@ -153,7 +153,7 @@ def keepalived_vrrp(proxy_hosts, hostvars, options, host, group="proxy"):
     try:
         normalized = normalize_vrrp(module_options)
     except ValueRefused as exc:
-        raise _refused(exc, host)
+        raise _refused(exc, host) from None
     # checked, but not returned: a fact holding it would be printed by -v
     del normalized["auth_pass"]
     return normalized

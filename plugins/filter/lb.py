@@ -108,7 +108,7 @@ def lb_servers(app_hosts, hostvars, default_port, group="app", variable="lb_back
         try:
             hv = hostvars[host]
         except KeyError:
-            raise AnsibleFilterError("host %s: is in the %s group but has no hostvars" % (host, group))
+            raise AnsibleFilterError("host %s: is in the %s group but has no hostvars" % (host, group)) from None
         backend = hv.get(variable)
         if backend is None:
             backend = {}
@@ -141,7 +141,7 @@ def lb_servers(app_hosts, hostvars, default_port, group="app", variable="lb_back
                 field = port_variable
             elif field == join_field(variable, "address"):
                 field = address_from
-            raise AnsibleFilterError(_message(field, exc, host))
+            raise AnsibleFilterError(_message(field, exc, host)) from None
 
         key = (normalized["address"], normalized["port"])
         if key in owner:
@@ -191,10 +191,10 @@ def lb_upstream(servers, app_hosts, options, variables, host=None, group="app", 
     except ValueRefused as exc:
         name, index, rest = split_field(exc.field)
         if name == "servers" and index is not None and index < len(hosts):
-            raise AnsibleFilterError(_message(variable + rest, exc, hosts[index]))
+            raise AnsibleFilterError(_message(variable + rest, exc, hosts[index])) from None
         if name == "servers":
-            raise AnsibleFilterError(_message("the %s group (%s)" % (group, variable), exc, host))
-        raise AnsibleFilterError(_message(names.get(name, name) + rest, exc, host))
+            raise AnsibleFilterError(_message("the %s group (%s)" % (group, variable), exc, host)) from None
+        raise AnsibleFilterError(_message(names.get(name, name) + rest, exc, host)) from None
 
 
 def lb_site(options, variables, host=None, domain_variable="dumbflix_domain", aliases_variable="lb_server_aliases"):
@@ -219,7 +219,7 @@ def lb_site(options, variables, host=None, domain_variable="dumbflix_domain", al
         else:
             field = names.get(name, name)
             field = (field if index is None else item_field(field, index)) + rest
-        raise AnsibleFilterError(_message(field, exc, host))
+        raise AnsibleFilterError(_message(field, exc, host)) from None
 
 
 def lb_domain(value, variable="dumbflix_domain", host=None):
@@ -234,7 +234,7 @@ def lb_domain(value, variable="dumbflix_domain", host=None):
     try:
         name = validate_server_name(value, variable)
     except ValueRefused as exc:
-        raise AnsibleFilterError(_message(variable, exc, host))
+        raise AnsibleFilterError(_message(variable, exc, host)) from None
     if "*" in name or name.startswith(".") or name == "_":
         raise AnsibleFilterError(
             "%s: %r is a server_name pattern, not a domain; set one host name such as alvin.xyz" % (where, value)
@@ -252,7 +252,7 @@ def lb_hosts_line(address, domain, host=None, variable="lb_hosts_address"):
     try:
         kind, normalized = validate_host(address, variable)
     except ValueRefused as exc:
-        raise AnsibleFilterError(_message(variable, exc, host))
+        raise AnsibleFilterError(_message(variable, exc, host)) from None
     if kind not in ("ipv4", "ipv6"):
         raise AnsibleFilterError(
             "%s%s: %r is not an IP address" % ("host %s: " % host if host else "", variable, address)
@@ -315,7 +315,7 @@ def lb_tls_provided(
             field = domain_variable
         else:
             field = item_field(aliases_variable, index - 1)
-        raise AnsibleFilterError(_message(field + rest, exc, host))
+        raise AnsibleFilterError(_message(field + rest, exc, host)) from None
 
 
 class FilterModule(object):

@@ -42,17 +42,14 @@ def _set_floor(comparators):
         match = _COMPARATOR.match(comp)
         if not match:
             raise ValueError(comp)
-        op, major, minor, patch = match.groups()
+        op, major, minor, dummy_patch = match.groups()
         if major in ("x", "X", "*"):
             continue
         major = int(major)
         if op in ("<", "<="):
             continue
-        if op == ">":
-            # >12 admits 12.0.1 when minor/patch are given; >12 alone means >=13
-            low = major + 1 if minor is None else major
-        else:
-            low = major
+        # >12 admits 12.0.1 when minor/patch are given; >12 alone means >=13
+        low = major + 1 if op == ">" and minor is None else major
         floor = low if floor is None else max(floor, low)
     return floor
 
@@ -79,7 +76,7 @@ def node_floor(engines, what="engines.node"):
         except ValueError as exc:
             raise AnsibleFilterError(
                 "%s: %r is not an npm version range (%s is not a comparator such as >=14)" % (what, engines, exc)
-            )
+            ) from None
         floors.append(floor or 0)
     return min(floors)
 

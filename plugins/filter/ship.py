@@ -7,7 +7,8 @@ The app release (dumbflix_frontend, build mode) and the pm2 install (pm2, ``pm2_
 travel the same way: one host makes the artifact, a host that has it packs it into the
 control node's cache, and every host that lacks it unpacks it from there. Every host
 works out the same plan from what all of them have, so only a host that lacks the
-artifact changes, and nothing is made while the cache or any host has it.
+artifact changes, and nothing is made while the cache or any host has it. The internal role
+dumbflix.stack.ship_artefact (tasks_from: plan) is its one caller in the roles.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -82,7 +82,7 @@ def parse_ipv4(value, field):
     try:
         address = ipaddress.ip_address(value if isinstance(value, str) else "")
     except ValueError:
-        raise ValueRefused(field, value, "is not an IPv4 address")
+        raise ValueRefused(field, value, "is not an IPv4 address") from None
     if address.version != 4:
         raise ValueRefused(field, value, "is an IPv6 address; VRRP between the proxies runs over IPv4 (VRRPv2)")
     return address
@@ -95,7 +95,9 @@ def parse_virtual_address(value, field):
     try:
         interface = ipaddress.ip_interface(value)
     except ValueError:
-        raise ValueRefused(field, value, "is not an IPv4 address with its prefix length, e.g. 192.168.239.100/24")
+        raise ValueRefused(
+            field, value, "is not an IPv4 address with its prefix length, e.g. 192.168.239.100/24"
+        ) from None
     if interface.version != 4:
         raise ValueRefused(field, value, "is an IPv6 address; the floating address is IPv4 (VRRPv2)")
     if (
@@ -180,12 +182,11 @@ def normalize_vrrp(options):
     result["unicast_src"] = str(src)
     result["virtual_address"] = str(vip)
     auth_pass = values["auth_pass"]
-    if auth_pass not in (None, ""):
-        # the password is never shown: it would end up in logs
-        if not isinstance(auth_pass, str) or not _AUTH_PASS_RE.match(auth_pass):
-            raise ValueRefused(
-                "auth_pass", NOT_SET, "must be 1 to 8 letters, digits or _ . , : + = @ %% - (keepalived keeps only 8)"
-            )
+    # the password is never shown: it would end up in logs
+    if auth_pass not in (None, "") and (not isinstance(auth_pass, str) or not _AUTH_PASS_RE.match(auth_pass)):
+        raise ValueRefused(
+            "auth_pass", NOT_SET, "must be 1 to 8 letters, digits or _ . , : + = @ %% - (keepalived keeps only 8)"
+        )
     result["auth_pass"] = auth_pass or ""
     command = values["track_command"]
     if isinstance(command, (str, bytes)) or not isinstance(command, (list, tuple)):

@@ -151,7 +151,7 @@ def normalize_source(value, field):
     except ValueError:
         raise FirewallConfigError(
             field, value, "is not an IP address or network (such as 10.0.0.5, 10.0.0.0/24 or 2001:db8::/64)"
-        )
+        ) from None
     raise FirewallConfigError(field, value, "has host bits set; the network is %s" % loose)
 
 

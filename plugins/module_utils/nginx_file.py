@@ -25,6 +25,8 @@ __metaclass__ = type
 import os
 import tempfile
 
+from ansible_collections.dumbflix.stack.plugins.module_utils.managed_file import MANAGED_FILE_ARGS
+
 FILE = "file"
 LINK = "link"
 ABSENT = "absent"
@@ -122,13 +124,9 @@ NGINX_TEST_ARGS = dict(
     nginx_prefix=dict(type="path"),
 )
 
-# Every option of both nginx modules that is about the file rather than its content;
-# state and backup are documented by each module (what "absent" removes differs).
-NGINX_FILE_ARGS = dict(
-    state=dict(type="str", default="present", choices=["present", "absent"]),
-    backup=dict(type="bool", default=False),
-    **NGINX_TEST_ARGS,
-)
+# Every option of both nginx modules that is about the file rather than its content
+# (state and backup documented in the dumbflix.stack.managed_file doc fragment).
+NGINX_FILE_ARGS = dict(MANAGED_FILE_ARGS, **NGINX_TEST_ARGS)
 
 
 def validator(module):
@@ -313,7 +311,7 @@ def apply_changes(module, changes, validate_argv=None, backup=False):
             changed = module.set_fs_attributes_if_different(file_args, changed)
     except BaseException as exc:  # also SystemExit from fail_json inside atomic_move & co.
         errors = journal.rollback()
-        if not isinstance(exc, (OSError, ValueError)) and type(exc) is not Exception:
+        if not isinstance(exc, (OSError, ValueError)) and exc.__class__ is not Exception:
             raise
         module.fail_json(
             msg="could not write the nginx configuration (%s); the previous files were restored%s"

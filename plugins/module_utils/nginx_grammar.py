@@ -184,7 +184,7 @@ def _ipv4(value, field):
     try:
         return str(ipaddress.IPv4Address(value))
     except ValueError:
-        raise NginxConfigError(field, value, "is not a valid IPv4 address")
+        raise NginxConfigError(field, value, "is not a valid IPv4 address") from None
 
 
 def _ipv6(text, value, field):
@@ -193,7 +193,7 @@ def _ipv6(text, value, field):
     try:
         return ipaddress.IPv6Address(text).compressed
     except ValueError:
-        raise NginxConfigError(field, value, "is not a valid IPv6 address")
+        raise NginxConfigError(field, value, "is not a valid IPv6 address") from None
 
 
 def validate_host(value, field, allow_unix=False):

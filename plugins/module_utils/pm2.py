@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2025, dumbflix.stack maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure pm2 helpers for the ``dumbflix.stack.pm2_app`` module.
+"""The app spec of ``dumbflix.stack.pm2_app``: validation, normalization, hash and plan.
 
 Nothing here runs a command or imports AnsibleModule: the module feeds in its
-parameters and the text ``pm2 jlist`` printed, and gets back a normalized spec,
-a plan (which pm2 commands to run), the argv for each command and the
-environment to run them with.  Unit tests call these functions directly.
+parameters and the app as ``pm2 jlist`` shows it, and gets back a normalized
+spec and a plan (which pm2 actions to take).  The pm2 command line (argv,
+environment, reading ``pm2 jlist``, running pm2) is :mod:`pm2_cli`'s.  Unit
+tests call these functions directly.
 
 Idempotence works like this: the normalized *desired spec* (what to run, where,
 with which environment and how many instances) is hashed; the hash and the spec
@@ -62,19 +63,11 @@ PM2_APP_OPTIONS = dict(
     instances=dict(type="int", default=1),
 )
 
-# Variables taken over from the environment the module runs in; everything else
-# (the SSH session, Ansible's own variables, root's settings) stays out of the app.
-PASSTHROUGH_ENV = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ")
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NPM_SCRIPT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_:.+-]{0,127}$")
 NODE_SCRIPT_EXTENSIONS = (".js", ".cjs", ".mjs")
 RESERVED_ENV = (SPEC_HASH_ENV, SPEC_JSON_ENV, "PM2_HOME")
-
-# pm2 statuses that mean "the process is running" (launching turns into online).
-RUNNING_STATUSES = ("online", "launching")
 
 
 def _fmt(value):
@@ -290,99 +283,20 @@ def app_env(spec):
 
 
 # --------------------------------------------------------------------------
-# pm2 jlist
+# planning
 # --------------------------------------------------------------------------
-
-
-def parse_jlist(output):
-    """Return the process list printed by ``pm2 jlist``.
-
-    When pm2 has to spawn its daemon first it prints a banner before the JSON, so
-    the JSON is taken from the last line that parses as a list.
-    """
-    text = (output or "").strip()
-    candidates = [text] + [line.strip() for line in reversed(text.splitlines()) if line.strip().startswith("[")]
-    for candidate in candidates:
-        try:
-            data = json.loads(candidate)
-        except ValueError:
-            continue
-        if isinstance(data, list) and all(isinstance(item, dict) for item in data):
-            return data
-    shown = text if len(text) <= 2000 else text[:1000] + "\n[...]\n" + text[-1000:]
-    raise Pm2Error(
-        None, NOT_SET, "pm2 jlist did not print a JSON process list; its output was:\n%s" % (shown or "(nothing)")
-    )
-
-
-def _proc_env(proc):
-    pm2_env = proc.get("pm2_env") or {}
-    env = pm2_env.get("env") if isinstance(pm2_env.get("env"), dict) else {}
-    return pm2_env, env
-
-
-def summarize(processes, name):
-    """Summarize the pm2 processes called *name* (one per cluster instance); None when there are none."""
-    mine = [proc for proc in processes if proc.get("name") == name]
-    if not mine:
-        return None
-    mine.sort(key=lambda proc: proc.get("pm_id") if isinstance(proc.get("pm_id"), int) else -1)
-    statuses, pids, hashes, restarts, logs = [], [], [], [], []
-    stored_spec = None
-    for proc in mine:
-        pm2_env, env = _proc_env(proc)
-        status = pm2_env.get("status") or "unknown"
-        statuses.append(status)
-        pid = proc.get("pid")
-        pids.append(pid if isinstance(pid, int) and pid > 0 and status in RUNNING_STATUSES else None)
-        hashes.append(env.get(SPEC_HASH_ENV, pm2_env.get(SPEC_HASH_ENV)))
-        restarts.append(pm2_env.get("restart_time"))
-        logs.append(pm2_env.get("pm_err_log_path"))
-        if stored_spec is None:
-            raw = env.get(SPEC_JSON_ENV, pm2_env.get(SPEC_JSON_ENV))
-            try:
-                stored_spec = json.loads(raw) if raw else None
-            except ValueError:
-                stored_spec = None
-    return {
-        "name": name,
-        "status": aggregate_status(statuses),
-        "statuses": statuses,
-        "pid": next((pid for pid in pids if pid), None),
-        "pids": [pid for pid in pids if pid],
-        # one hash only when every instance carries the same one
-        "spec_hash": hashes[0] if len(set(hashes)) == 1 else None,
-        "spec": stored_spec,
-        "restart_times": restarts,
-        "err_logs": logs,
-        "count": len(mine),
-    }
-
-
-def aggregate_status(statuses):
-    """One status for all instances: the common one, else errored if any is, else 'mixed'."""
-    unique = set(statuses)
-    if len(unique) == 1:
-        return statuses[0]
-    if "errored" in unique:
-        return "errored"
-    return "mixed"
 
 
 def is_running(app):
+    """True when every instance of *app* (a :func:`pm2_cli.summarize` result) is online."""
     return app is not None and all(status == "online" for status in app["statuses"])
-
-
-# --------------------------------------------------------------------------
-# planning
-# --------------------------------------------------------------------------
 
 
 def plan(state, name, spec, app):
     """Return ``(actions, reason)``: the pm2 actions that bring *app* to *state*.
 
     *spec* is the normalized desired spec or None (act on the app by name only);
-    *app* is :func:`summarize` of ``pm2 jlist`` (None: not in pm2).  Actions are
+    *app* is ``pm2_cli.summarize`` of ``pm2 jlist`` (None: not in pm2).  Actions are
     taken from start, delete, stop, restart, reload.
     """
     if state not in STATES:
@@ -430,82 +344,3 @@ def diff_text(status, spec):
     if spec is not None:
         data["spec"] = spec
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
-
-
-# --------------------------------------------------------------------------
-# commands
-# --------------------------------------------------------------------------
-
-
-def start_argv(pm2, spec):
-    """argv that starts *spec* under pm2 (the app environment comes from :func:`app_env`)."""
-    name = spec["name"]
-    if spec["mode"] == "serve":
-        serve = spec["serve"]
-        argv = [pm2, "serve", serve["path"], str(serve["port"]), "--name", name]
-        if serve["spa"]:
-            argv.append("--spa")
-        return argv
-    if spec["mode"] == "npm":
-        argv = [pm2, "start", "npm", "--name", name, "--cwd", spec["cwd"], "--", "run", spec["npm_script"]]
-        if spec["args"]:
-            argv += ["--"] + spec["args"]
-        return argv
-    argv = [pm2, "start", spec["script"], "--name", name, "--cwd", spec["cwd"]]
-    if spec["instances"] != 1:
-        argv += ["--instances", str(spec["instances"])]
-    if spec["args"]:
-        argv += ["--"] + spec["args"]
-    return argv
-
-
-def action_argv(pm2, action, name):
-    """argv for stop / restart / reload / delete of the app called *name*."""
-    if action not in ("stop", "restart", "reload", "delete"):
-        raise Pm2Error(None, NOT_SET, "unknown pm2 action %s" % _fmt(action))
-    return [pm2, action, name]
-
-
-def save_argv(pm2):
-    # --force: also save an empty list, or a deleted app comes back on resurrect
-    return [pm2, "save", "--force"]
-
-
-def jlist_argv(pm2):
-    return [pm2, "jlist"]
-
-
-def user_prefix(user):
-    """Prefix that runs a command as *user* (the module runs as root)."""
-    return ["runuser", "-u", user, "--"]
-
-
-def base_environ(ambient, home=None, user=None, pm2_home=None, bin_dir=None):
-    """Environment for every pm2 command: a few variables from *ambient*, then the user's identity.
-
-    *home* / *user* are set when pm2 runs as another user; *pm2_home* when it is
-    fixed (otherwise an ambient PM2_HOME is kept); *bin_dir* (pm2's directory) is
-    put first on PATH so pm2 and a node next to it are found.
-    """
-    env = {key: ambient[key] for key in PASSTHROUGH_ENV if ambient.get(key)}
-    path = [part for part in env.get("PATH", DEFAULT_PATH).split(os.pathsep) if part]
-    if bin_dir:
-        path = [bin_dir] + [part for part in path if part != bin_dir]
-    env["PATH"] = os.pathsep.join(path)
-    if user is not None:
-        env.update(HOME=home, USER=user, LOGNAME=user)
-        env["PM2_HOME"] = pm2_home or os.path.join(home, ".pm2")
-    else:
-        for key in ("HOME", "USER", "LOGNAME"):
-            if ambient.get(key):
-                env[key] = ambient[key]
-        if pm2_home:
-            env["PM2_HOME"] = pm2_home
-        elif ambient.get("PM2_HOME"):
-            env["PM2_HOME"] = ambient["PM2_HOME"]
-    return env
-
-
-def tail(text, lines=20):
-    """Last *lines* lines of *text*."""
-    return "\n".join((text or "").rstrip("\n").splitlines()[-lines:])

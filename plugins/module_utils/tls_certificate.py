@@ -58,7 +58,7 @@ def certificate_dns_names(x509_text):
         return []
     names = []
     for entry in match.group(1).split(","):
-        kind, _, value = entry.strip().partition(":")
+        kind, dummy_colon, value = entry.strip().partition(":")
         if kind == "DNS" and value:
             names.append(value.lower())
     return names

@@ -139,6 +139,18 @@ def validate_unix_user_name(value, field, error=ValueRefused):
     return value
 
 
+def accepts(check, value, *args, **kwargs):
+    """True if ``check(value, *args)`` takes ``value``, False if it raises :class:`ValueRefused`.
+
+    What a Jinja test (plugins/test/) returns: the rule is the check's, the message the role's.
+    """
+    try:
+        check(value, *args, **kwargs)
+    except ValueRefused:
+        return False
+    return True
+
+
 def with_defaults(options, table):
     """Every option of ``table`` (an argument-spec dict) with ``None`` or missing replaced by its default.
 

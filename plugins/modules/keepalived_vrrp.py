@@ -27,7 +27,20 @@ description:
     it changed and not in check mode, optionally backed up, checked with C(keepalived --config-test) as a
     temporary file and moved into place atomically. Reloading keepalived is the caller's (a handler).
 author:
-  - dumbflix.stack maintainers
+  - dumbflix.stack maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - dumbflix.stack.managed_file
+attributes:
+  check_mode:
+    support: full
+    details: Reports the change and its diff; writes nothing and does not run C(keepalived --config-test).
+  diff_mode:
+    support: full
+    details: The file before and after, the password (if any) shown as C(********) on both sides.
+  platform:
+    support: full
+    platforms: posix
 options:
   instance:
     description: Name of the VRRP instance (its check is C(INSTANCE_check)); one word.
@@ -111,13 +124,6 @@ options:
     default: /etc/keepalived/keepalived.conf
   state:
     description: V(absent) removes O(path) when this module wrote it (its first line says so); another file is left alone, with a warning.
-    type: str
-    choices: [present, absent]
-    default: present
-  backup:
-    description: Keep a timestamped copy of a file being replaced or removed, next to it.
-    type: bool
-    default: false
   keepalived_binary:
     description: The keepalived command used for C(--config-test), a name looked up in PATH and C(/usr/sbin), or an absolute path.
     type: str
@@ -126,7 +132,6 @@ notes:
   - Needs keepalived 2.x and, in a container, C(--cap-add NET_ADMIN).
   - keepalived 2.2.7 (Debian 12) ends every C(--config-test) of a file with a C(vrrp_script) by signalling itself;
     the module then passes the file only when keepalived printed no complaint about it.
-  - Supports check mode and diff mode; the password never appears in a diff or in RV(content).
 seealso:
   - name: keepalived.conf(5)
     description: The VRRP instance and script options this module writes.
@@ -177,15 +182,20 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.keepalived_conf imp
     normalize_vrrp,
     render_vrrp,
 )
-from ansible_collections.dumbflix.stack.plugins.module_utils.managed_file import read_bytes, write_private_temp
+from ansible_collections.dumbflix.stack.plugins.module_utils.managed_file import (
+    MANAGED_FILE_ARGS,
+    CandidateRefused,
+    read_bytes,
+    remove,
+    replace_tested,
+)
 from ansible_collections.dumbflix.stack.plugins.module_utils.values import ValueRefused
 
 ARGUMENT_SPEC = dict(
     VRRP_OPTIONS,
     path=dict(type="path", default="/etc/keepalived/keepalived.conf"),
-    state=dict(type="str", default="present", choices=["present", "absent"]),
-    backup=dict(type="bool", default=False),
     keepalived_binary=dict(type="str", default="keepalived"),
+    **MANAGED_FILE_ARGS,
 )
 
 
@@ -197,16 +207,19 @@ def masked(text):
     return _AUTH_PASS_LINE_RE.sub(r"\g<1>********", text)
 
 
-def config_test(module, content, directory):
+def config_test(module):
+    """``keepalived --config-test`` of a candidate file, as ``replace_tested`` calls it (fails when keepalived is missing)."""
     name = module.params["keepalived_binary"]
     binary = name if os.sep in name else module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"])
     if not binary or not os.access(binary, os.X_OK):
         module.fail_json(msg="keepalived_binary %r was not found: install the keepalived package" % name)
-    # the password is in it: root only, also while it is a temporary file
-    tmp = write_private_temp(directory, content.encode("utf-8"), ".dumbflix-keepalived.")
-    rc, out, err = module.run_command([binary, "--config-test", "--use-file", tmp])
-    # keepalived exits 0 for a file it could not read: only the temporary file's own test counts
-    return tmp, config_test_passed(rc, out, err), (err or out or "keepalived exited with %d" % rc).strip()
+
+    def test(candidate):
+        rc, out, err = module.run_command([binary, "--config-test", "--use-file", candidate])
+        # keepalived exits 0 for a file it could not read: only the candidate's own test counts
+        return config_test_passed(rc, out, err), (err or out or "keepalived exited with %d" % rc).strip()
+
+    return test
 
 
 def main():
@@ -243,34 +256,33 @@ def main():
     if module.check_mode or not changed:
         module.exit_json(**result)
 
-    if not present:
-        if params["backup"]:
-            result["backup_file"] = module.backup_local(path)
-        os.unlink(path)
-        module.exit_json(**result)
-
     directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
+    if present and not os.path.isdir(directory):
         module.fail_json(
             msg="directory %s does not exist (needed for %s): install keepalived first" % (directory, path)
         )
-    tmp = None
     try:
-        tmp, ok, output = config_test(module, content, directory)
-        if not ok:
-            module.fail_json(
-                msg="keepalived --config-test refused the rendered file; nothing was changed: %s" % output,
-                config_error=output,
-                **result,
+        if present:
+            # the password is in it: root only, also while it is a candidate
+            backup_file = replace_tested(
+                module,
+                path,
+                content.encode("utf-8"),
+                config_test(module),
+                0o600,
+                params["backup"],
+                ".dumbflix-keepalived.",
             )
-        if before is not None and params["backup"]:
-            result["backup_file"] = module.backup_local(path)
-        module.atomic_move(tmp, path)
-        tmp = None
-        os.chmod(path, 0o600)
-    finally:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
+        else:
+            backup_file = remove(module, path, params["backup"])
+    except CandidateRefused as exc:
+        module.fail_json(
+            msg="keepalived --config-test refused the rendered file; nothing was changed: %s" % exc.output,
+            config_error=exc.output,
+            **result,
+        )
+    if backup_file:
+        result["backup_file"] = backup_file
     module.exit_json(**result)
 
 

@@ -33,7 +33,20 @@ description:
     that run, over a new connection, is the proof that the new rules let Ansible in, and cancels the rollback
     (RV(rollback_cancelled)).
 author:
-  - dumbflix.stack maintainers
+  - dumbflix.stack maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - dumbflix.stack.managed_file
+attributes:
+  check_mode:
+    support: full
+    details: Reports whether the file or the live table would change, with the diff of the file; writes and loads nothing.
+  diff_mode:
+    support: full
+    details: The file before and after.
+  platform:
+    support: full
+    platforms: posix
 options:
   table:
     description:
@@ -87,13 +100,6 @@ options:
     type: path
   state:
     description: V(absent) deletes the table from the kernel and removes O(path).
-    type: str
-    choices: [present, absent]
-    default: present
-  backup:
-    description: Keep a timestamped copy of a file being replaced or removed, next to it.
-    type: bool
-    default: false
   rollback_after:
     description:
       - Seconds after a change of the live table at which the host restores the previous table (and file) on its
@@ -186,7 +192,15 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dumbflix.stack.plugins.module_utils.managed_file import read_bytes, write_private_temp
+from ansible_collections.dumbflix.stack.plugins.module_utils.managed_file import (
+    KEEP,
+    MANAGED_FILE_ARGS,
+    REMOVE,
+    REPLACE,
+    CandidateRefused,
+    read_bytes,
+    replace_tested,
+)
 from ansible_collections.dumbflix.stack.plugins.module_utils.nftables_allowlist import (
     ALLOWLIST_OPTIONS,
     live_digest,
@@ -201,10 +215,9 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.values import Value
 ARGUMENT_SPEC = dict(
     ALLOWLIST_OPTIONS,
     path=dict(type="path"),
-    state=dict(type="str", default="present", choices=["present", "absent"]),
-    backup=dict(type="bool", default=False),
     rollback_after=dict(type="int", default=0),
     nft_binary=dict(type="str", default="nft"),
+    **MANAGED_FILE_ARGS,
 )
 
 
@@ -300,7 +313,7 @@ def cancel_pending_rollback(module, unit, path):
     systemctl = module.get_bin_path("systemctl")
     if systemctl is None or not os.path.isdir("/run/systemd/system"):
         return False
-    rc, out, dummy = module.run_command([systemctl, "is-active", unit + ".timer"])
+    dummy_rc, out, dummy = module.run_command([systemctl, "is-active", unit + ".timer"])
     if out.strip() not in ("active", "activating"):
         return False
     cancel_rollback(module, unit, rollback_path(path))
@@ -313,6 +326,27 @@ def previous_state(table, listing):
     if listing:
         text += listing if listing.endswith("\n") else listing + "\n"
     return text.encode("utf-8")
+
+
+def loader(module, nft, table, listing, path, result):
+    """``apply`` for replace_tested: loads the tested file into the kernel, scheduling the rollback first."""
+    unit = rollback_unit_name(table)
+
+    def load(candidate):
+        rollback = None
+        if module.params["rollback_after"] > 0:
+            rollback = schedule_rollback(module, nft.binary, unit, path, previous_state(table, listing))
+            result["rollback_unit"] = unit
+        ok, output = nft.load(candidate)
+        if not ok:
+            cancel_rollback(module, unit, rollback)
+            module.fail_json(
+                msg="nft could not load the rules; the previous table and file stay: %s" % output,
+                nft_error=output,
+                **{**result, "rollback_unit": ""},
+            )
+
+    return load
 
 
 def main():
@@ -374,40 +408,27 @@ def main():
     if present and not os.path.isdir(directory):
         module.fail_json(msg="directory %s does not exist (needed for %s)" % (directory, path))
 
-    tmp = None
-    rollback = None
-    unit = rollback_unit_name(table)
+    outcome = REPLACE if present and file_changed else REMOVE if not present else KEEP
     try:
-        tmp = write_private_temp(directory if os.path.isdir(directory) else module.tmpdir, encoded, ".dumbflix-nft.")
-        ok, output = nft.load(tmp, check=True)
-        if not ok:
-            module.fail_json(
-                msg="nft -c refused the rendered rules; nothing was changed: %s" % output, nft_error=output, **result
-            )
-        if table_changed and params["rollback_after"] > 0:
-            rollback = schedule_rollback(module, nft.binary, unit, path, previous_state(table, listing))
-            result["rollback_unit"] = unit
-        if file_changed and before is not None and params["backup"]:
-            result["backup_file"] = module.backup_local(path)
-        if table_changed:
-            ok, output = nft.load(tmp)
-            if not ok:
-                cancel_rollback(module, unit, rollback)
-                module.fail_json(
-                    msg="nft could not load the rules; the previous table and file stay: %s" % output,
-                    nft_error=output,
-                    **dict(result, rollback_unit=""),
-                )
-        if not present:
-            if before is not None:
-                os.unlink(path)
-        elif file_changed:
-            module.atomic_move(tmp, path)
-            tmp = None
-            os.chmod(path, 0o644)
-    finally:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
+        backup_file = replace_tested(
+            module,
+            path,
+            encoded,
+            lambda candidate: nft.load(candidate, check=True),
+            0o644,
+            params["backup"],
+            ".dumbflix-nft.",
+            apply=loader(module, nft, table, listing, path, result) if table_changed else None,
+            outcome=outcome,
+        )
+    except CandidateRefused as exc:
+        module.fail_json(
+            msg="nft -c refused the rendered rules; nothing was changed: %s" % exc.output,
+            nft_error=exc.output,
+            **result,
+        )
+    if backup_file:
+        result["backup_file"] = backup_file
     module.exit_json(**result)
 
 

@@ -27,10 +27,13 @@ description:
     is tested after the change and everything (file, symlink, removed files) is restored exactly if C(nginx -t) fails.
   - The module never reloads nginx. Notify a handler when it reports C(changed).
 author:
-  - dumbflix.stack maintainers
+  - dumbflix.stack maintainers (!UNKNOWN)
+# nginx_test sets the attributes' support: it comes before action_common_attributes, whose platform says N/A
 extends_documentation_fragment:
-  - ansible.builtin.files
   - dumbflix.stack.nginx_test
+  - dumbflix.stack.managed_file
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.files
 options:
   name:
     description:
@@ -186,13 +189,6 @@ options:
     default: /etc/nginx
   state:
     description: Whether the site should exist. V(absent) removes the files and link this module manages for O(name).
-    type: str
-    choices: [present, absent]
-    default: present
-  backup:
-    description: Keep a timestamped copy of a file being replaced or removed, next to it.
-    type: bool
-    default: false
 notes:
   - The rendered file belongs inside nginx's C(http {}) context, which is where Debian's C(sites-enabled/*) and
     C(conf.d/*.conf) includes are.
@@ -348,10 +344,8 @@ def plan(params, content, states):
         removals = ["enabled", "available", "confd"]
     for key in removals:
         state = states[key]
-        if key == "enabled":
-            ours = (state[0] == LINK and state[1] == paths["available"]) or _managed(state)
-        else:
-            ours = _managed(state)
+        # sites-enabled also holds the module's link to its sites-available file
+        ours = _managed(state) or (key == "enabled" and state[0] == LINK and state[1] == paths["available"])
         if ours:
             # never leave a backup copy in sites-enabled: nginx includes everything there
             changes.append(Change(paths[key], ABSENT, backup=key != "enabled"))

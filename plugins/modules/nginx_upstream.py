@@ -24,10 +24,13 @@ description:
     failure the previous file (or its absence) is restored exactly and the module fails with nginx's own error text.
   - The module never reloads nginx. Notify a handler when it reports C(changed).
 author:
-  - dumbflix.stack maintainers
+  - dumbflix.stack maintainers (!UNKNOWN)
+# nginx_test sets the attributes' support: it comes before action_common_attributes, whose platform says N/A
 extends_documentation_fragment:
-  - ansible.builtin.files
   - dumbflix.stack.nginx_test
+  - dumbflix.stack.managed_file
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.files
 options:
   name:
     description:
@@ -122,16 +125,6 @@ options:
       - File holding the upstream block. Defaults to C(/etc/nginx/conf.d/upstream-NAME.conf).
       - The directory must exist and be included by the nginx configuration inside C(http {}).
     type: path
-  state:
-    description: Whether the file should exist.
-    type: str
-    choices: [present, absent]
-    default: present
-  backup:
-    description:
-      - Keep a timestamped copy of the file being replaced or removed, next to it (C(NAME.PID.DATE@TIME~)).
-    type: bool
-    default: false
 notes:
   - Backup copies are written next to the file; they do not match C(*.conf), so nginx's default C(conf.d/*.conf) include
     ignores them. Do not point O(path) into a directory included with C(*).
@@ -268,11 +261,9 @@ def main():
         path, content, servers = build(module.params)
     except ValueRefused as exc:
         module.fail_json(msg=str(exc), field=exc.field)
-    if module.params["state"] == "absent":
-        changes = [Change(path, ABSENT)]
-    else:
-        changes = [Change(path, FILE, content=content.encode("utf-8"), attributes=True)]
-    exit_with_changes(module, changes, path=path, content=content, servers=servers)
+    absent = module.params["state"] == "absent"
+    change = Change(path, ABSENT) if absent else Change(path, FILE, content=content.encode("utf-8"), attributes=True)
+    exit_with_changes(module, [change], path=path, content=content, servers=servers)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ description:
   - After a change C(pm2 save --force) stores the process list so a C(pm2-<user>) systemd unit made by
     C(pm2 startup) brings the app back after a reboot.
 author:
-  - dumbflix.stack maintainers
+  - dumbflix.stack maintainers (!UNKNOWN)
 options:
   name:
     description:
@@ -139,14 +139,19 @@ options:
 notes:
   - The values of O(env) are stored in the app's environment and returned in RV(spec) and the diff; use C(no_log)
     on the task if they are secret.
-  - Supports check mode and diff mode. In check mode only C(pm2 jlist) runs (which starts the pm2 daemon if it is
-    not running).
   - C(pm2 startup) (the systemd unit) and installing pm2 are not done here; see the C(dumbflix.stack.pm2) role.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
+    details: Only C(pm2 jlist) runs (which starts the pm2 daemon if it is not running).
   diff_mode:
     support: full
+    details: The app's status and spec, before and after.
+  platform:
+    support: full
+    platforms: posix
 requirements:
   - pm2 and Node.js on the target
   - runuser (util-linux) when O(user) is set
@@ -259,32 +264,27 @@ reason:
 """
 
 import copy
-import os
-import pwd
 import shlex
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dumbflix.stack.plugins.module_utils.pm2 import (
     PM2_APP_OPTIONS,
     Pm2Error,
-    action_argv,
     app_env,
-    base_environ,
     build_spec,
     diff_text,
-    is_running,
-    jlist_argv,
-    parse_jlist,
     plan,
     predicted_status,
-    save_argv,
     spec_hash,
+)
+from ansible_collections.dumbflix.stack.plugins.module_utils.pm2_cli import (
+    Pm2Runner,
+    action_argv,
+    check_paths,
+    save_argv,
     start_argv,
-    summarize,
-    tail,
-    user_prefix,
+    watch,
 )
 
 ARGUMENT_SPEC = dict(
@@ -296,189 +296,20 @@ ARGUMENT_SPEC = dict(
     wait=dict(type="float", default=3),
 )
 
-PM2_DIRS = ["/usr/local/bin", "/usr/bin"]
-POLL_SECONDS = 0.5
-LOG_LINES = 20
-
-
-class Pm2Runner:
-    """Runs pm2 commands as the right user with a clean, known environment."""
-
-    def __init__(self, module, pm2, prefix, environ):
-        self.module = module
-        self.pm2 = pm2
-        self.prefix = prefix
-        self.environ = environ
-
-    def run(self, argv, extra_env=None, cwd="/"):
-        env = dict(self.environ)
-        env.update(extra_env or {})
-        # run_command only adds to os.environ; swap it so pm2 (and through pm2 the app)
-        # sees exactly env, not the SSH session or root's settings.
-        saved = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(env)
-        try:
-            rc, out, err = self.module.run_command(self.prefix + argv, cwd=cwd, expand_user_and_vars=False)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-        if rc != 0:
-            self.module.fail_json(
-                msg="%s failed with exit code %d: %s" % (shlex.join(argv), rc, tail(err or out, 20)),
-                rc=rc,
-                stdout=out,
-                stderr=err,
-                cmd=self.prefix + argv,
-            )
-        return out
-
-    def app(self, name):
-        out = self.run(jlist_argv(self.pm2))
-        try:
-            return summarize(parse_jlist(out), name)
-        except Pm2Error as exc:
-            self.module.fail_json(msg=str(exc), stdout=out)
-
-
-def find_pm2(module, binary, home):
-    if "/" in binary:
-        if os.path.isfile(binary) and os.access(binary, os.X_OK):
-            return binary
-        module.fail_json(
-            msg="pm2_binary: %r is not an executable file; install pm2 (npm install -g pm2@<version>, "
-            "for example with the dumbflix.stack.pm2 role) or fix the path" % binary
-        )
-    dirs = list(PM2_DIRS)
-    if home:
-        dirs.insert(0, os.path.join(home, ".npm-global", "bin"))
-    found = module.get_bin_path(binary, opt_dirs=dirs)
-    if not found:
-        module.fail_json(
-            msg="pm2_binary: %r was not found on PATH or in %s; install pm2 first (npm install -g "
-            "pm2@<version>, for example with the dumbflix.stack.pm2 role) or set pm2_binary to "
-            "its full path" % (binary, ", ".join(dirs))
-        )
-    return found
-
-
-def resolve_user(module, user):
-    """Return (prefix, home, user) for running pm2 as *user*."""
-    if not user:
-        return [], None, None
-    try:
-        entry = pwd.getpwnam(user)
-    except KeyError:
-        module.fail_json(msg="user: %r does not exist on this host" % user)
-    if entry.pw_uid == os.geteuid():
-        return [], entry.pw_dir, user
-    if os.geteuid() != 0:
-        module.fail_json(
-            msg="user: running pm2 as %r needs root, but the module runs as %r; use become: true"
-            % (user, pwd.getpwuid(os.geteuid()).pw_name)
-        )
-    runuser = module.get_bin_path("runuser", opt_dirs=["/usr/sbin", "/sbin"])
-    if not runuser:
-        module.fail_json(msg="user: running pm2 as %r needs runuser (util-linux), which was not found" % user)
-    return [runuser] + user_prefix(user)[1:], entry.pw_dir, user
-
-
-def check_paths(module, spec):
-    """Refuse to start an app whose files are missing (only a warning in check mode: an earlier task may create them)."""
-    problems = []
-    if spec["mode"] == "serve":
-        if not os.path.isdir(spec["serve"]["path"]):
-            problems.append("serve.path: %r is not a directory" % spec["serve"]["path"])
-    else:
-        if not os.path.isdir(spec["cwd"]):
-            problems.append("cwd: %r is not a directory" % spec["cwd"])
-        if spec["mode"] == "script" and not os.path.exists(spec["script"]):
-            problems.append("script: %r does not exist" % spec["script"])
-        if spec["mode"] == "npm" and not os.path.isfile(os.path.join(spec["cwd"], "package.json")):
-            problems.append("cwd: %r has no package.json for npm_script %r" % (spec["cwd"], spec["npm_script"]))
-    for problem in problems:
-        if module.check_mode:
-            module.warn(problem)
-    if problems and not module.check_mode:
-        module.fail_json(msg="; ".join(problems))
-
-
-def read_log_tail(path):
-    if not path:
-        return "(pm2 reports no error log)"
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            handle.seek(max(0, size - 16384))
-            data = handle.read().decode("utf-8", errors="replace")
-    except (IOError, OSError) as exc:
-        return "(cannot read %s: %s)" % (path, exc)
-    return tail(data, LOG_LINES) or "(%s is empty)" % path
-
-
-def watch(module, runner, name, wait):
-    """Fail if the app does not stay online for *wait* seconds after a start/restart/reload."""
-    deadline = time.time() + max(0.0, wait)
-    first_pids = None
-    while True:
-        app = runner.app(name)
-        if app is None:
-            module.fail_json(msg="app %r disappeared from pm2 right after it was started" % name)
-        problem = None
-        if "errored" in app["statuses"]:
-            problem = "is errored"
-        elif is_running(app):
-            if first_pids is None:
-                first_pids = app["pids"]
-            elif app["pids"] != first_pids:
-                problem = "was restarted by pm2 (pids %s, then %s): it exits soon after it starts" % (
-                    first_pids,
-                    app["pids"],
-                )
-        if problem is None and time.time() >= deadline:
-            if is_running(app):
-                return app
-            problem = "is %s, not online, %s seconds after it was started" % (app["status"], wait)
-        if problem is not None:
-            restarts = [count for count in app["restart_times"] if isinstance(count, int)]
-            log = next((path for path in app["err_logs"] if path), None)
-            module.fail_json(
-                msg="app %r %s (pm2 restarts: %s); last lines of its error log %s:\n%s"
-                % (name, problem, max(restarts) if restarts else "unknown", log, read_log_tail(log)),
-                status=app["status"],
-                pid=app["pid"],
-                pids=app["pids"],
-            )
-        time.sleep(POLL_SECONDS)
-
 
 def main():
     module = AnsibleModule(argument_spec=copy.deepcopy(ARGUMENT_SPEC), supports_check_mode=True)
     params = module.params
     name, state = params["name"], params["state"]
     try:
-        spec = build_spec(
-            name,
-            script=params["script"],
-            npm_script=params["npm_script"],
-            serve=params["serve"],
-            cwd=params["cwd"],
-            env=params["env"],
-            args=params["args"],
-            instances=params["instances"],
-        )
+        spec = build_spec(name, **dict((key, params[key]) for key in PM2_APP_OPTIONS if key not in ("name", "state")))
     except Pm2Error as exc:
         module.fail_json(msg=str(exc))
     if params["wait"] < 0:
         module.fail_json(msg="wait: %s is negative" % params["wait"])
 
-    prefix, home, user = resolve_user(module, params["user"])
-    pm2 = find_pm2(module, params["pm2_binary"], home)
-    environ = base_environ(
-        dict(os.environ), home=home, user=user, pm2_home=params["pm2_home"], bin_dir=os.path.dirname(pm2)
-    )
-    runner = Pm2Runner(module, pm2, prefix, environ)
+    runner = Pm2Runner.for_module(module)
+    pm2 = runner.pm2
 
     before = runner.app(name)
     try:
@@ -523,10 +354,8 @@ def main():
             runner.run(argv, extra_env=app_env(spec), cwd=spec.get("cwd") or "/")
         else:
             runner.run(argv)
-    if any(action in ("start", "restart", "reload") for action in actions):
-        after = watch(module, runner, name, params["wait"])
-    else:
-        after = runner.app(name)
+    started = any(action in ("start", "restart", "reload") for action in actions)
+    after = watch(module, runner, name, params["wait"]) if started else runner.app(name)
     # save only a list that works: a crashing app fails above and is not saved
     if params["save"]:
         runner.run(save_argv(pm2))

@@ -5,6 +5,7 @@ logs, temp dirs, 127.0.0.1 ports), so the host's own nginx is never touched.
 Backends are Python HTTP servers on 127.0.0.1 started by the tests.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -116,9 +117,8 @@ class PrivateNginx:
         except (OSError, ValueError):
             pid = None
         self._run("-s", "stop")
-        if pid is not None:
-            if not self._wait(lambda: not _alive(pid), timeout=10):
-                os.kill(pid, signal.SIGKILL)  # the master we started, by its pid
+        if pid is not None and not self._wait(lambda: not _alive(pid), timeout=10):
+            os.kill(pid, signal.SIGKILL)  # the master we started, by its pid
         self.running = False
 
     @staticmethod
@@ -191,10 +191,8 @@ class Backend:
             self.server.shutdown()
             self.server.server_close()
             for conn in list(self.connections):
-                try:
+                with contextlib.suppress(OSError):  # the client may have closed it already
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
             self.stopped = True
 
 

@@ -237,9 +237,9 @@ def test_any_text_is_refused_or_rendered_as_a_single_safe_token(address, name):
     except grammar.NginxConfigError:
         pass
     else:
-        line = [
+        line = next(
             ln for ln in upstream_conf.render_upstream(normalized).splitlines() if ln.strip().startswith("server ")
-        ][0]
+        )
         assert SAFE_TOKEN.match(line.strip().split(" ", 1)[1].rstrip(";")), line
         kind = grammar.validate_host(address, "a", allow_unix=True)[0]
         if kind in ("ipv4", "ipv6"):

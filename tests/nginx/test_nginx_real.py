@@ -18,7 +18,11 @@ pytestmark = pytest.mark.nginx
 
 def snapshot(path):
     st = os.lstat(path)
-    data = os.readlink(path) if stat.S_ISLNK(st.st_mode) else open(path, "rb").read()
+    if stat.S_ISLNK(st.st_mode):
+        data = os.readlink(path)
+    else:
+        with open(path, "rb") as handle:
+            data = handle.read()
     return data, st.st_mtime_ns, st.st_ino
 
 
@@ -278,7 +282,7 @@ def test_load_balancing_headers_and_failover_through_the_proxy(nginx, tmp_path, 
     assert headers["x-forwarded-for"] == "127.0.0.1"
     assert headers["x-forwarded-proto"] == "http"
     assert "upgrade" not in headers
-    status, response_headers, dummy = http_get(port)
+    dummy_status, response_headers, dummy = http_get(port)
     assert response_headers["x-content-type-options"] == "nosniff"
     assert response_headers["x-frame-options"] == "SAMEORIGIN"
     ws = json.loads(http_get(port, headers={"Upgrade": "websocket", "Connection": "Upgrade"})[2])["headers"]

@@ -49,6 +49,7 @@ class Pm2:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 timeout=60,
+                check=False,  # clean-up: a daemon that is already gone is fine
             )
 
 

@@ -11,6 +11,7 @@ from docs_blocks import (
     DocsError,
     app_hosts,
     commands,
+    doc_files,
     fenced_blocks,
     inventory_block,
     map_command,
@@ -22,8 +23,7 @@ from docs_blocks import (
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# the files test_90_docs.py runs the marked blocks of
-DOCS = ["README.md", "docs/concepts.md", "docs/konsep.md", "docs/README.id.md"]
+DOCS = doc_files(ROOT)
 INVENTORY = "/tmp/molecule/inventory/ansible_inventory.yml"
 
 SAMPLE = """# A page
@@ -179,7 +179,10 @@ def test_output_comparison_ignores_borders_spacing_colour_and_volatile_numbers()
     doc = (
         "│ 0  │ dumbflix-frontend │ default   │ 7.0.4   │ fork │ 1023 │ 63s    │ 0 │ online │ 0%  │ 59.3mb │ dumbflix │"
     )
-    real = "\x1b[1m│ 0  │ dumbflix-frontend    │ default     │ 7.0.4   │ fork    │ 4242     │ 2D     │ 3    │ online    │ 1.5%     │ 61.2mb   │ dumbflix │\x1b[0m"
+    real = (
+        "\x1b[1m│ 0  │ dumbflix-frontend    │ default     │ 7.0.4   │ fork    │ 4242     │ 2D     │ 3    │ online    │"
+        " 1.5%     │ 61.2mb   │ dumbflix │\x1b[0m"
+    )
     assert normalise(doc) == normalise(real) == "* dumbflix-frontend default 7.0.4 fork * * * online * * dumbflix"
     assert missing_lines([doc], "┌───┐\n" + real + "\n") == []
     # what the doc states is still compared: another status, version or user is a miss
@@ -200,8 +203,15 @@ def test_every_runnable_block_in_the_docs_parses_and_maps():
             for command in commands(block):
                 map_command(command.text, INVENTORY)
                 found += 1
-    # README: troubleshooting (5), check mode (1), the release link (1); concepts and konsep: 3 each
+    # docs/troubleshooting.md (5), docs/rollouts.md: check mode (1) and the release link (1); concepts, konsep: 3 each
     assert found == 13
+
+
+def test_doc_files_are_every_hand_written_page_but_the_generated_reference():
+    assert {"README.md", "CONTRIBUTING.md", "bench/README.md", "docs/troubleshooting.md", "docs/vms.id.md"} <= set(DOCS)
+    assert "roles/pm2/README.md" in DOCS
+    assert "docs/reference.md" not in DOCS
+    assert all(os.path.exists(os.path.join(ROOT, path)) for path in DOCS)
 
 
 def test_readme_lab_inventory_is_the_real_lab_inventory():

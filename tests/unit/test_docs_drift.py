@@ -1,6 +1,8 @@
 """The docs can't drift from the code: docs/reference.md is what `make docs` makes of the roles' argument specs
-and the plugins' documentation; the README's variable table names real variables with their real defaults;
-every variable and every `make` target the docs name exists."""
+and the plugins' documentation; a variable table (the README's) names real variables with their real defaults;
+every variable, value with choices, `make` target, scenario and path the docs name exists; every relative link
+reaches a file, and a heading there when it names one. "The docs" are every hand-written page wherever it sits
+(docs_blocks.doc_files): README.md, CONTRIBUTING.md, bench/README.md, docs/*.md, the roles' READMEs."""
 
 import functools
 import glob
@@ -10,27 +12,19 @@ import re
 
 import pytest
 import yaml
+from docs_blocks import doc_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLES = sorted(
     os.path.basename(os.path.dirname(os.path.dirname(path)))
     for path in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml"))
 )
-# the hand-written docs (docs/reference.md is made from the specs, so checking it against them proves nothing)
-DOCS = sorted(
-    {
-        "README.md",
-        *(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md"))),
-        *(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "roles", "*", "README.md"))),
-    }
-    - {"docs/reference.md"}
-)
-VARIABLE_TABLE = "## The inventory is the only thing you edit"
+DOCS = doc_files(ROOT)
+# The header of a variable table, in any doc: its rows are checked against the argument specs.
+VARIABLE_TABLE = "| variable | where | default | meaning |"
 
 # Named in the docs on purpose, though no role declares them:
 ALLOWED_NAMES = {
-    # retired: the docs say the check play refuses it and names pm2_user instead
-    "dumbflix_user",
     # docs/design.md: a parameter of module_utils' render_reverse_proxy(), the contract it describes
     "nginx_version",
 }
@@ -68,10 +62,17 @@ def main_options():
     return found
 
 
+FENCED = re.compile(r"^ {0,3}```.*?^ {0,3}```", flags=re.S | re.M)
+
+
 def code_spans(text):
     """Inline code spans (`...`) outside fenced blocks."""
-    prose = re.sub(r"^ {0,3}```.*?^ {0,3}```", "", text, flags=re.S | re.M)
-    return re.findall(r"`([^`\n]+)`", prose)
+    return re.findall(r"`([^`\n]+)`", FENCED.sub("", text))
+
+
+def code(text):
+    """What a doc shows as code: its inline spans and its fenced blocks."""
+    return code_spans(text) + FENCED.findall(text)
 
 
 def test_reference_is_what_make_docs_writes():
@@ -134,19 +135,35 @@ DESCRIBED_DEFAULTS = {
 }
 
 
-def variable_table():
-    """[(variables, default parts, line)] of the README's variable table."""
-    text = read("README.md")
-    section = text[text.index(VARIABLE_TABLE) :]
-    section = section[: section.index("\n## ", 1)]
+def table_rows(text):
+    """[(variables, default parts, line)] of every variable table in a doc (the header VARIABLE_TABLE, the rows
+    up to the first line that is not a table row)."""
     rows = []
-    for number, line in enumerate(section.splitlines()):
-        if not line.startswith("| `"):
-            continue
-        cells = [cell.strip() for cell in line.strip("|").split(" | ")]
-        names = [name.strip().strip("`") for name in cells[0].split(" / ")]
-        rows.append((names, [part.strip() for part in cells[2].split(" / ")], line))
+    in_table = False
+    for line in FENCED.sub("", text).splitlines():
+        if line.strip() == VARIABLE_TABLE:
+            in_table = True
+        elif not line.startswith("|"):
+            in_table = False
+        elif in_table and line.startswith("| `"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+            names = [name.strip().strip("`") for name in cells[0].split(" / ")]
+            rows.append((names, [part.strip() for part in cells[2].split(" / ")], line))
     return rows
+
+
+def variable_table():
+    """[(variables, default parts, line)] of the variable tables of every doc."""
+    return [row for path in DOCS for row in table_rows(read(path))]
+
+
+def test_variable_tables_are_found_wherever_they_are():
+    text = (
+        "| variable | where | default | meaning |\n| --- | --- | --- | --- |\n| `a` / `b` | all | `1` / unset | x |\n\n"
+        "| `c` | all | `2` | after the table ended: not a row |\n"
+        "```\n| variable | where | default | meaning |\n| `d` | all | `3` | in a fence |\n```\n"
+    )
+    assert table_rows(text) == [(["a", "b"], ["`1`", "unset"], "| `a` / `b` | all | `1` / unset | x |")]
 
 
 def spec_default_matches(readme_part, options):
@@ -178,9 +195,11 @@ def spec_default_matches(readme_part, options):
 
 
 def test_readme_variable_table_is_read():
-    rows = variable_table()
-    assert len(rows) >= 30
-    assert (["lb_connect_timeout", "lb_read_timeout"], ["`2s`", "`1s`"]) in [(n, d) for n, d, _ in rows]
+    rows = table_rows(read("README.md"))
+    assert len(rows) >= 10
+    named = {name for names, _, _ in rows for name in names}
+    assert {"dumbflix_domain", "lb_backend", "dumbflix_tls", "dumbflix_mode", "dumbflix_vip"} <= named
+    assert (["dumbflix_port"], ["`3000`"]) in [(n, d) for n, d, _ in rows]
 
 
 # lb_backend is read per app host by the filter dumbflix.stack.lb_servers (its `variable` option), not by a
@@ -327,3 +346,148 @@ def test_links_into_the_reference_name_its_sections(path):
     anchors = {github_anchor(h) for h in re.findall(r"^#+ (.*)$", read("docs/reference.md"), re.M)}
     linked = set(re.findall(r"reference\.md#([\w-]+)", read(path)))
     assert not linked - anchors, f"{path} links to sections docs/reference.md does not have: {sorted(linked - anchors)}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A value the docs give a variable with choices is one of them; the scenarios and paths they name exist.
+# ---------------------------------------------------------------------------------------------------------------
+SETTING = re.compile(r"(?<![\w.-])([a-z][a-z0-9_]*):[ \t]+([^\s,}\]`#]+)")
+
+
+@functools.cache
+def choices():
+    """{variable: [choices]} over every entry point of every role that states choices for it."""
+    found = {}
+    for role in ROLES:
+        for entry in load_yaml(f"roles/{role}/meta/argument_specs.yml")["argument_specs"].values():
+            for name, option in (entry.get("options") or {}).items():
+                if (option or {}).get("choices"):
+                    found.setdefault(name, []).extend(option["choices"])
+    return found
+
+
+def wrong_values(text):
+    """`variable: value` in a doc's code where the variable has choices and the value is none of them."""
+    known = choices()
+    wrong = set()
+    for snippet in code(text):
+        for name, value in SETTING.findall(snippet):
+            if name in known and yaml.safe_load(value) not in known[name]:
+                wrong.add(f"{name}: {value}")
+    return sorted(wrong)
+
+
+def test_values_with_choices_are_checked():
+    assert "dev_server" in choices()["dumbflix_mode"]
+    assert wrong_values("`dumbflix_mode: start` and\n```yaml\ndumbflix_tls: on\n```\n") == [
+        "dumbflix_mode: start",
+        "dumbflix_tls: on",
+    ]
+    assert wrong_values('`dumbflix_mode: dev_server`, `dumbflix_tls: "off"`, `dumbflix_tls: provided`') == []
+    # prose is English, not a setting
+    assert wrong_values("dumbflix_mode: start, in a sentence") == []
+
+
+@pytest.mark.parametrize("path", DOCS)
+def test_values_the_docs_give_are_among_the_choices(path):
+    wrong = wrong_values(read(path))
+    assert not wrong, f"{path} sets {wrong}, which the argument specs do not allow"
+
+
+# `molecule test -s NAME`, "molecule `NAME`", "the `NAME` scenario", "the `A` and `B` scenarios"
+SCENARIO = re.compile(
+    r"molecule \w+ -s ([\w-]+)|[Mm]olecule `([\w-]+)`|the `([\w-]+)`(?: and `([\w-]+)`)? scenarios?\b|molecule/([\w-]+)"
+)
+# a path of the checkout, as a code span: a top-level directory of it, then more
+CHECKOUT_PATH = re.compile(
+    r"^(?:bench|changelogs|docs|inventory|lab|molecule|playbooks|plugins|roles|scripts|tests)/\S*$"
+)
+
+
+def scenarios_named(text):
+    return {name for match in SCENARIO.findall(text) for name in match if name}
+
+
+def paths_named(text):
+    """Paths of the checkout a doc names in code spans; templates (`<id>`, `*`, `{a,b}`, `…`) are not paths."""
+    return {
+        span.rstrip("/.,:")
+        for span in code_spans(text)
+        if CHECKOUT_PATH.match(span) and not re.search(r"[<>*{}…]|\.\.\.", span)
+    }
+
+
+def test_scenarios_and_paths_are_read_from_the_text():
+    text = (
+        "Run `molecule test -s production`; the `default` and `releases` scenarios; `molecule/ssh/` and `roles/x/*.yml`"
+    )
+    assert scenarios_named(text) == {"production", "default", "releases", "ssh"}
+    assert paths_named(text) == {"molecule/ssh"}
+
+
+@pytest.mark.parametrize("path", DOCS)
+def test_every_scenario_the_docs_name_exists(path):
+    missing = sorted(s for s in scenarios_named(read(path)) if not os.path.isdir(os.path.join(ROOT, "molecule", s)))
+    assert not missing, f"{path} names the molecule scenarios {missing}, which molecule/ does not have"
+
+
+@pytest.mark.parametrize("path", DOCS)
+def test_every_path_the_docs_name_exists(path):
+    missing = sorted(p for p in paths_named(read(path)) if not os.path.exists(os.path.join(ROOT, p)))
+    assert not missing, f"{path} names {missing}, which the checkout does not have"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Every relative link reaches a file, and a heading there when it names one.
+# ---------------------------------------------------------------------------------------------------------------
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def anchors(text):
+    """GitHub's anchors for a page's headings (a repeated heading gets -1, -2, ...)."""
+    seen = {}
+    found = set()
+    for heading in re.findall(r"^#+ (.*)$", FENCED.sub("", text), re.M):
+        anchor = github_anchor(heading)
+        found.add(f"{anchor}-{seen[anchor]}" if anchor in seen else anchor)
+        seen[anchor] = seen.get(anchor, 0) + 1
+    return found
+
+
+def broken_links(path, text, exists, text_of):
+    """The relative links of a doc at path that reach no file, or no heading of the page they name."""
+    broken = []
+    for target in LINK.findall(FENCED.sub("", text)):
+        if re.match(r"^[a-z]+:", target):
+            continue
+        file_part, _, anchor = target.partition("#")
+        resolved = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path
+        if not exists(resolved):
+            broken.append(f"{target}: no file {resolved}")
+        elif anchor and resolved.endswith(".md") and anchor not in anchors(text_of(resolved)):
+            broken.append(f"{target}: {resolved} has no heading #{anchor}")
+    return broken
+
+
+def test_broken_links_are_found():
+    text = (
+        "[ok](a.md#two-words) [ok](a.md#two-words-1) [ok](#here) ![ok](img/x.png) [ok](https://example.com/x.md)\n"
+        "[gone](b.md) [no heading](a.md#three-words) [up](../README.md) [not here](#there)\n\n## Here\n"
+    )
+    pages = {"docs/a.md": "# A page\n\n## Two words\n\n## Two words\n", "docs/img/x.png": "", "docs/here.md": text}
+    found = broken_links("docs/here.md", text, pages.__contains__, pages.__getitem__)
+    assert found == [
+        "b.md: no file docs/b.md",
+        "a.md#three-words: docs/a.md has no heading #three-words",
+        "../README.md: no file README.md",
+        "#there: docs/here.md has no heading #there",
+    ]
+
+
+@pytest.mark.parametrize("path", DOCS)
+def test_every_relative_link_resolves(path):
+    def exists(target):
+        return os.path.exists(os.path.join(ROOT, target))
+
+    broken = broken_links(path, read(path), exists, read)
+    assert not broken, f"{path} has broken links: {broken}"

@@ -1,10 +1,11 @@
 """DOCUMENTATION / EXAMPLES / RETURN of every module parse and agree with its argument spec
 (the checks ansible-test's validate-modules makes about options)."""
 
+import importlib
+
 import pytest
 import yaml
 
-from ansible_collections.dumbflix.stack.plugins.doc_fragments.nginx_test import ModuleDocFragment
 from ansible_collections.dumbflix.stack.plugins.modules import (
     keepalived_vrrp,
     nftables_allowlist,
@@ -13,14 +14,21 @@ from ansible_collections.dumbflix.stack.plugins.modules import (
     pm2_app,
 )
 
-# module -> the doc fragments it extends and the options they document (ansible.builtin.files
-# documents the file attributes add_file_common_args adds, which are not in ARGUMENT_SPEC)
+# module -> the doc fragments it extends (ansible.builtin.files documents the file attributes
+# add_file_common_args adds, which are not in ARGUMENT_SPEC)
+NGINX = [
+    "dumbflix.stack.nginx_test",
+    "dumbflix.stack.managed_file",
+    "ansible.builtin.action_common_attributes",
+    "ansible.builtin.files",
+]
+MANAGED_FILE = ["ansible.builtin.action_common_attributes", "dumbflix.stack.managed_file"]
 FRAGMENTS = {
-    nginx_upstream: ["ansible.builtin.files", "dumbflix.stack.nginx_test"],
-    nginx_reverse_proxy: ["ansible.builtin.files", "dumbflix.stack.nginx_test"],
-    pm2_app: None,
-    nftables_allowlist: None,
-    keepalived_vrrp: None,
+    nginx_upstream: NGINX,
+    nginx_reverse_proxy: NGINX,
+    pm2_app: ["ansible.builtin.action_common_attributes"],
+    nftables_allowlist: MANAGED_FILE,
+    keepalived_vrrp: MANAGED_FILE,
 }
 MODULES = list(FRAGMENTS)
 RETURN_KEYS = {
@@ -45,11 +53,36 @@ def short_name(module):
     return module.__name__.rsplit(".", 1)[-1]
 
 
-def documented_options(module):
+def fragment(name):
+    """One doc fragment's DOCUMENTATION: this collection's, or ansible.builtin's (``name.VARIANT`` not used here)."""
+    namespace, collection, short = name.split(".")
+    package = (
+        "ansible.plugins.doc_fragments"
+        if (namespace, collection) == ("ansible", "builtin")
+        else "ansible_collections.%s.%s.plugins.doc_fragments" % (namespace, collection)
+    )
+    return yaml.safe_load(importlib.import_module("%s.%s" % (package, short)).ModuleDocFragment.DOCUMENTATION)
+
+
+def merged_doc(module):
+    """DOCUMENTATION with its fragments merged in as Ansible merges them: an option or attribute both state is
+    the fragment's, with the module's keys over it."""
     doc = yaml.safe_load(module.DOCUMENTATION)
-    options = dict(doc["options"])
-    if doc.get("extends_documentation_fragment"):
-        options.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+    for name in doc.get("extends_documentation_fragment") or []:
+        for section, entries in fragment(name).items():
+            if section in ("options", "attributes"):
+                merged = doc.setdefault(section, {})
+                for key, value in entries.items():
+                    merged[key] = dict(value, **(merged.get(key) or {}))
+    return doc
+
+
+def documented_options(module):
+    """The options the module's docs state, its own and its fragments' (ansible.builtin.files' file attributes
+    aside: they are add_file_common_args', not ARGUMENT_SPEC's)."""
+    options = merged_doc(module)["options"]
+    for name in fragment("ansible.builtin.files")["options"] if "ansible.builtin.files" in FRAGMENTS[module] else []:
+        options.pop(name)
     return options
 
 
@@ -80,8 +113,21 @@ def test_a_wrong_default_in_the_docs_is_caught():
     """The comparison itself sees a difference (so the test above cannot pass on nothing)."""
     doc = documented_options(pm2_app)
     doc["instances"] = dict(doc["instances"], default=2)
-    with pytest.raises(AssertionError, match="pm2_app.instances"):
+    with pytest.raises(AssertionError, match=r"pm2_app\.instances"):
         compare(doc, pm2_app.ARGUMENT_SPEC, "pm2_app")
+
+
+@pytest.mark.parametrize("module", MODULES, ids=short_name)
+def test_attributes_state_check_diff_and_platform_support(module):
+    attributes = merged_doc(module)["attributes"]
+    for name in ("check_mode", "diff_mode", "platform"):
+        assert attributes[name]["support"] == "full" and attributes[name]["description"], name
+    assert attributes["platform"]["platforms"] == "posix"
+
+
+def test_a_fragment_option_the_module_describes_itself_keeps_the_fragments_type_and_choices():
+    state = documented_options(keepalived_vrrp)["state"]
+    assert state["choices"] == ["present", "absent"] and state["description"].startswith("V(absent) removes O(path)")
 
 
 @pytest.mark.parametrize("module", MODULES, ids=short_name)

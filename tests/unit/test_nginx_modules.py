@@ -7,6 +7,7 @@ write / test / rollback sequence can be checked step by step.
 
 import os
 import stat
+from pathlib import Path
 
 from module_runner import run_module
 
@@ -43,7 +44,11 @@ def upstream_args(tmp_path, **kwargs):
 
 def snapshot(path):
     st = os.lstat(path)
-    data = os.readlink(path) if stat.S_ISLNK(st.st_mode) else open(path, "rb").read()
+    if stat.S_ISLNK(st.st_mode):
+        data = os.readlink(path)
+    else:
+        with open(path, "rb") as handle:
+            data = handle.read()
     return data, st.st_mtime_ns, st.st_ino, stat.S_IMODE(st.st_mode)
 
 
@@ -108,7 +113,7 @@ def test_upstream_absent(tmp_path):
 
 
 def test_upstream_default_path_is_in_conf_d():
-    path, content, servers = nginx_upstream.build({"name": "web", "servers": SERVERS, "path": None})
+    path, content, dummy_servers = nginx_upstream.build({"name": "web", "servers": SERVERS, "path": None})
     assert path == "/etc/nginx/conf.d/upstream-web.conf"
     assert content.startswith("# Managed by dumbflix.stack.nginx_upstream")
 
@@ -123,7 +128,7 @@ def test_upstream_backup_and_mode(tmp_path):
     assert result["changed"] is True
     backup = result["backup_file"]
     assert backup.startswith(str(path) + ".") and backup.endswith("~")
-    assert open(backup, "rb").read() == old
+    assert Path(backup).read_bytes() == old
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     # a mode-only change is reported and applied without touching the content
     content = path.read_bytes()
@@ -366,7 +371,7 @@ def test_reverse_proxy_backup_never_lands_in_sites_enabled(tmp_path):
     first = run_module(nginx_reverse_proxy, args, tmpdir=tmp_path)
     changed = run_module(nginx_reverse_proxy, dict(args, server_names=["new.xyz"]), tmpdir=tmp_path)
     assert os.path.dirname(changed["backup_file"]) == str(tmp_path / "sites-available")
-    assert open(changed["backup_file"]).read() == first["content"]
+    assert Path(changed["backup_file"]).read_text() == first["content"]
     # a managed copy sitting in sites-enabled as a plain file is removed without a backup there
     os.unlink(first["link"])
     with open(first["link"], "w") as handle:

@@ -85,3 +85,36 @@ def test_every_option_is_described(role):
 def test_the_app_port_has_one_default():
     owners = [role for role in ROLES if "dumbflix_port" in defaults(role)]
     assert owners == ["dumbflix_frontend"]
+
+
+# a grammar in Jinja (`is match(...)`, `select('match', ...)`, regex_search) instead of a test of plugins/test/
+JINJA_REGEX = re.compile(
+    r"\bis\s+(?:not\s+)?(?:match|search|regex)\b|\bregex_(?:search|match)\b|['\"](?:match|search|regex)['\"]"
+)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_validate_states_no_grammar_of_its_own(role):
+    tasks = os.path.join(ROLES_DIR, role, "tasks")
+    for name in sorted(os.listdir(tasks)):
+        if name.startswith("validate"):
+            with open(os.path.join(tasks, name), encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    assert not JINJA_REGEX.search(line), "%s/tasks/%s:%d states a regex: %s" % (
+                        role,
+                        name,
+                        number,
+                        line,
+                    )
+
+
+def test_pm2_user_root_is_refused_once_by_its_owner():
+    """The rule sits with pm2, which owns pm2_user; no other role restates it."""
+    owners = []
+    for role in ROLES:
+        tasks = os.path.join(ROLES_DIR, role, "tasks")
+        for name in sorted(os.listdir(tasks)):
+            with open(os.path.join(tasks, name), encoding="utf-8") as handle:
+                if re.search(r"pm2_user\s*!=\s*'root'", handle.read()) and name.startswith("validate"):
+                    owners.append("%s/%s" % (role, name))
+    assert owners == ["pm2/validate.yml"]

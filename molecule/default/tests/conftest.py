@@ -9,18 +9,14 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 
 import pytest
 import testinfra
+import topology
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 SITE = os.path.join(PROJECT, "playbooks", "site.yml")
-# tests/docs_blocks.py (the docs' marked blocks, the lab → scenario table) is shared with tests/unit, and
-# tests/topology.py (the task's checks) with the other scenarios
-sys.path.append(os.path.join(PROJECT, "tests"))
-import topology  # noqa: E402  pylint: disable=wrong-import-position
 
 DOMAIN = "alvin.xyz"
 APP_USER = "dumbflix"

@@ -1,4 +1,4 @@
-"""Task 2.6 / 4.4: the app answers through the reverse proxy on the student's domain."""
+"""Reverse proxy: the app answers through the reverse proxy on the student's domain."""
 
 from conftest import DOMAIN, TITLE
 
@@ -28,7 +28,7 @@ def test_proxy_hides_the_nginx_version(proxy):
 
 
 def test_domain_resolves_to_the_proxy_on_the_proxy(proxy):
-    # task step 2.4: the domain is in the proxy's own hosts file
+    # the domain resolves on the proxy itself, through its hosts file, as a student sets it up
     assert proxy.run(f"getent hosts {DOMAIN}").rc == 0
     res = proxy.run(f"curl -s -o /dev/null -w '%{{http_code}}' -m 5 http://{DOMAIN}/")
     assert res.stdout == "200"

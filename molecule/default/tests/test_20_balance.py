@@ -1,4 +1,4 @@
-"""Task 4.2 / 4.4: both backends serve, in proportion to their weights (3 and 1)."""
+"""Load balancing: both backends serve, in proportion to their weights (3 and 1)."""
 
 from conftest import PORT, UPSTREAM_FILE, address_of, request_many, upstreams_for
 from topology import check_shared_by_weight

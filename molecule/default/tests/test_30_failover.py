@@ -1,4 +1,4 @@
-"""Task 4.5 and 4.6: one backend down costs users nothing; all down answers 502."""
+"""Failover: one backend down costs users nothing; all down answers 502."""
 
 from conftest import PORT, address_of, app_under_pm2, request_many, upstreams_for
 from topology import check_all_apps_stopped, check_one_app_stopped

@@ -10,8 +10,6 @@ import sys
 
 from conftest import DOMAIN, INVENTORY, PM2_NAME, address_of, pm2_status
 
-SCRIPT = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "scripts", "proof.py")
-
 
 def png_size(data):
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -22,7 +20,8 @@ def test_proof_screenshots_each_state_checks_it_and_restores_the_apps(proxy, app
     # the browser reaches the proxy container's port 80 directly on the docker network
     connect = f"{address_of(proxy)}:80"
     res = subprocess.run(
-        [sys.executable, SCRIPT, "-i", INVENTORY, "--connect", connect, "--out", str(tmp_path)],
+        [sys.executable, "-m", "scripts.proof", "-i", INVENTORY, "--connect", connect, "--out", str(tmp_path)],
+        cwd=os.environ["MOLECULE_PROJECT_DIRECTORY"],
         capture_output=True,
         text=True,
         check=False,

@@ -12,15 +12,13 @@ fails the test. In order:
 import os
 import re
 import shutil
-import sys
 import uuid
 
 import pytest
 from conftest import DOMAIN, TITLE, UPSTREAM_FILE, address_of, pm2_status, run_site, site
 from topology import recap
 
-sys.path.insert(0, os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "bench"))
-from load import Load
+from bench.load import Load
 
 APP_DIR = "/srv/dumbflix-frontend"
 STAND_IN = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "lab", "dumbflix-demo")

@@ -1,6 +1,6 @@
 """The docs' runnable commands, run against the converged scenario: every block marked `<!-- runnable -->` in
-README.md, docs/concepts.md, docs/konsep.md and docs/README.id.md, mapped from the lab the docs were written
-against onto this scenario by the one table in tests/docs_blocks.py. Each command must exit 0, and print every
+a hand-written doc (tests/docs_blocks.py's doc_files: README.md, CONTRIBUTING.md, docs/, ...), mapped from the lab
+the docs were written against onto this scenario by the one table in tests/docs_blocks.py. Each command must exit 0, and print every
 line of output the doc shows for it (lab addresses replaced by the scenario's; pids, uptimes and other counters
 ignored). It runs last, so the topology is as the earlier tests left it: converged, every app online."""
 
@@ -11,9 +11,17 @@ import textwrap
 
 import pytest
 from conftest import INVENTORY, PROJECT, address_of, host, site_command
-from docs_blocks import LAB_ADDRESSES, LAB_HOSTS, commands, map_command, map_output, missing_lines, runnable_blocks
+from docs_blocks import (
+    LAB_ADDRESSES,
+    LAB_HOSTS,
+    commands,
+    doc_files,
+    map_command,
+    map_output,
+    missing_lines,
+    runnable_blocks,
+)
 
-DOC_FILES = ("README.md", "docs/concepts.md", "docs/konsep.md", "docs/README.id.md")
 # the longest is `site.yml --check --diff`, about a minute on a busy 2-core machine
 TIMEOUT = 300
 # States a block may need (`<!-- runnable needs=STATE -->`), each with what sets it up and puts it back. None yet:
@@ -35,7 +43,7 @@ def argv_in_project(command):
 
 def doc_commands():
     found = []
-    for path in DOC_FILES:
+    for path in doc_files(PROJECT):
         with open(os.path.join(PROJECT, path), encoding="utf-8") as handle:
             text = handle.read()
         for block in runnable_blocks(text, path):

@@ -6,17 +6,14 @@ server3; their addresses and lb_backend are the scenario's host_vars files."""
 import os
 import shlex
 import subprocess
-import sys
 
 import pytest
 import testinfra
+import topology
 import yaml
 
 SCENARIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-# tests/topology.py: the task's checks, shared with the other scenarios
-sys.path.append(os.path.join(PROJECT, "tests"))
-import topology  # noqa: E402  pylint: disable=wrong-import-position
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 SITE = os.path.join(PROJECT, "playbooks", "site.yml")

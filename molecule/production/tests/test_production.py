@@ -11,7 +11,6 @@ import os
 import shutil
 import ssl
 import subprocess
-import sys
 import uuid
 
 import pytest
@@ -39,8 +38,7 @@ from conftest import (
 )
 from topology import Pm2App, check_all_apps_stopped, check_one_app_stopped, check_shared_by_weight, recap
 
-sys.path.insert(0, os.path.join(PROJECT, "bench"))
-from load import Load
+from bench.load import Load
 
 PRODUCTION = os.path.join(PROJECT, "inventory", "production")
 APP_DIR = "/srv/dumbflix-frontend"
@@ -86,7 +84,7 @@ def test_requests_are_shared_by_weight(proxy, apps):
 
 
 class AdHocPm2App(Pm2App):
-    """An app host's app stopped and started the way docs/vms.md and docs/README.id.md tell a student to: an ad-hoc
+    """An app host's app stopped and started the way docs/vms.md and docs/vms.id.md tell a student to: an ad-hoc
     ansible command from the control machine, become the app user (its status read over SSH as the others)."""
 
     def __init__(self, name, app_host):

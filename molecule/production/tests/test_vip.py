@@ -6,18 +6,15 @@ to the floating address (bench/load.py, the load `make bench` and the rollout ch
 Runs last in the scenario: it stops nginx on one proxy and kills the other proxy's container."""
 
 import ipaddress
-import os
 import re
 import ssl
 import subprocess
-import sys
 import time
 
 import pytest
 from conftest import DOMAIN, PROXIES, host, host_vars, scenario_vars
 
-sys.path.insert(0, os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "bench"))
-from load import Load
+from bench.load import Load
 
 CERT_FILE = "/etc/nginx/tls/dumbflix.crt"
 KEY_FILE = "/etc/nginx/tls/dumbflix.key"

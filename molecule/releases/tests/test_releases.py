@@ -110,7 +110,7 @@ def test_an_app_needing_a_newer_nodejs_than_debian_11s_is_refused_before_any_hos
     assert {name: h.check_output(f"readlink -f {APP_DIR}/current") for name, h in hosts.items()} == before
 
 
-def test_in_start_mode_every_host_runs_the_app_and_debian_11_is_refused(hosts):
+def test_in_dev_server_mode_every_host_runs_the_app_and_debian_11_is_refused(hosts):
     res = run_site("--check", "-e", f"dumbflix_src={stand_in_needing('^16.13')}", "-e", "dumbflix_mode=dev_server")
     assert res.returncode != 0
     out = one_line(res)

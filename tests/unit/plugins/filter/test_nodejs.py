@@ -26,7 +26,7 @@ def test_node_major_reads_node_apt_and_nodesource_versions(version, major):
 
 @pytest.mark.parametrize("version", ["", "(none)", "node", None, "vx.1"])
 def test_node_major_refuses_what_holds_no_version(version):
-    with pytest.raises(AnsibleFilterError, match="is not a Node.js version"):
+    with pytest.raises(AnsibleFilterError, match=r"is not a Node\.js version"):
         node_major(version)
 
 

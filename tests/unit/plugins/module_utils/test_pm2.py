@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.dumbflix.stack.plugins.module_utils import pm2
+from ansible_collections.dumbflix.stack.plugins.module_utils import pm2, pm2_cli
 from ansible_collections.dumbflix.stack.plugins.module_utils.pm2 import Pm2Error
 
 
@@ -182,7 +182,7 @@ def test_app_env_round_trips_the_spec(env):
     spec = pm2.build_spec("web", script="/srv/a.js", env=env)
     marker_env = pm2.app_env(spec)
     # what pm2 jlist gives back is what the next run compares against
-    app = pm2.summarize([proc("web", env=json.loads(json.dumps(marker_env)))], "web")
+    app = pm2_cli.summarize([proc("web", env=json.loads(json.dumps(marker_env)))], "web")
     assert app["spec_hash"] == pm2.spec_hash(spec)
     assert app["spec"] == spec
     assert {k: marker_env[k] for k in env} == env
@@ -201,8 +201,8 @@ def test_parse_jlist_after_daemon_banner():
         ]
     )
     data = [proc("web")]
-    assert pm2.parse_jlist(banner + "\n" + json.dumps(data)) == data
-    assert pm2.parse_jlist("[]\n") == []
+    assert pm2_cli.parse_jlist(banner + "\n" + json.dumps(data)) == data
+    assert pm2_cli.parse_jlist("[]\n") == []
 
 
 @pytest.mark.parametrize(
@@ -210,44 +210,44 @@ def test_parse_jlist_after_daemon_banner():
 )
 def test_parse_jlist_refuses_and_shows_output(output):
     with pytest.raises(Pm2Error) as err:
-        pm2.parse_jlist(output)
+        pm2_cli.parse_jlist(output)
     assert "pm2 jlist did not print a JSON process list" in str(err.value)
     assert (output.strip() or "(nothing)") in str(err.value)
 
 
 def test_parse_jlist_shortens_huge_output():
     with pytest.raises(Pm2Error) as err:
-        pm2.parse_jlist("x" * 10000)
+        pm2_cli.parse_jlist("x" * 10000)
     assert len(str(err.value)) < 2200
 
 
 def test_summarize_cluster_instances():
     spec = pm2.build_spec("api", script="/srv/api.js", instances=2)
     procs = [started(spec, pm_id=3, pid=31), proc("other", pm_id=1), started(spec, pm_id=2, pid=21)]
-    app = pm2.summarize(procs, "api")
+    app = pm2_cli.summarize(procs, "api")
     assert (app["status"], app["pid"], app["pids"], app["count"]) == ("online", 21, [21, 31], 2)
     assert app["spec_hash"] == pm2.spec_hash(spec)
-    assert pm2.summarize(procs, "missing") is None
+    assert pm2_cli.summarize(procs, "missing") is None
 
 
 def test_summarize_mixed_hashes_and_statuses():
     spec = pm2.build_spec("api", script="/srv/api.js", instances=2)
     procs = [started(spec, pm_id=0), proc("api", pm_id=1, status="errored")]
-    app = pm2.summarize(procs, "api")
+    app = pm2_cli.summarize(procs, "api")
     assert app["spec_hash"] is None
     assert app["status"] == "errored"
     assert app["pids"] == [100]
-    assert pm2.aggregate_status(["online", "stopped"]) == "mixed"
+    assert pm2_cli.aggregate_status(["online", "stopped"]) == "mixed"
 
 
 # ---------------------------------------------------------------- plan
 
 SPEC = pm2.build_spec(**SCRIPT)
-OTHER = pm2.build_spec(**dict(SCRIPT, env={"PORT": "4000"}))
+OTHER = pm2.build_spec(**{**SCRIPT, "env": {"PORT": "4000"}})
 
 
 def app_of(spec, status="online"):
-    return pm2.summarize([started(spec, status=status)], spec["name"])
+    return pm2_cli.summarize([started(spec, status=status)], spec["name"])
 
 
 @pytest.mark.parametrize(
@@ -256,7 +256,7 @@ def app_of(spec, status="online"):
         ("started", SPEC, None, ["start"]),
         ("started", SPEC, app_of(SPEC), []),
         ("started", SPEC, app_of(OTHER), ["delete", "start"]),
-        ("started", SPEC, pm2.summarize([proc("web")], "web"), ["delete", "start"]),  # started by hand
+        ("started", SPEC, pm2_cli.summarize([proc("web")], "web"), ["delete", "start"]),  # started by hand
         ("started", SPEC, app_of(SPEC, "stopped"), ["restart"]),
         ("started", SPEC, app_of(SPEC, "errored"), ["restart"]),
         ("started", None, app_of(SPEC), []),
@@ -301,7 +301,7 @@ def test_diff_text():
 
 def test_start_argv_script_cluster_and_args():
     spec = pm2.build_spec("api", script="/srv/api.js", args=["--a", "b c"], instances=0)
-    assert pm2.start_argv("/usr/bin/pm2", spec) == [
+    assert pm2_cli.start_argv("/usr/bin/pm2", spec) == [
         "/usr/bin/pm2",
         "start",
         "/srv/api.js",
@@ -318,12 +318,20 @@ def test_start_argv_script_cluster_and_args():
 
 
 def test_start_argv_fork_without_args():
-    assert pm2.start_argv("pm2", SPEC) == ["pm2", "start", "/srv/web/server.js", "--name", "web", "--cwd", "/srv/web"]
+    assert pm2_cli.start_argv("pm2", SPEC) == [
+        "pm2",
+        "start",
+        "/srv/web/server.js",
+        "--name",
+        "web",
+        "--cwd",
+        "/srv/web",
+    ]
 
 
 def test_start_argv_npm_like_the_bootcamp():
     spec = pm2.build_spec("dumbflix-frontend", npm_script="start", cwd="/srv/f")
-    assert pm2.start_argv("pm2", spec) == [
+    assert pm2_cli.start_argv("pm2", spec) == [
         "pm2",
         "start",
         "npm",
@@ -336,22 +344,22 @@ def test_start_argv_npm_like_the_bootcamp():
         "start",
     ]
     spec = pm2.build_spec("f", npm_script="start", cwd="/srv/f", args=["-x"])
-    assert pm2.start_argv("pm2", spec)[-4:] == ["run", "start", "--", "-x"]
+    assert pm2_cli.start_argv("pm2", spec)[-4:] == ["run", "start", "--", "-x"]
 
 
 def test_start_argv_serve():
     spa = pm2.build_spec("f", serve={"path": "/srv/build", "port": 3000, "spa": True})
-    assert pm2.start_argv("pm2", spa) == ["pm2", "serve", "/srv/build", "3000", "--name", "f", "--spa"]
+    assert pm2_cli.start_argv("pm2", spa) == ["pm2", "serve", "/srv/build", "3000", "--name", "f", "--spa"]
     plain = pm2.build_spec("f", serve={"path": "/srv/build", "port": 3000})
-    assert "--spa" not in pm2.start_argv("pm2", plain)
+    assert "--spa" not in pm2_cli.start_argv("pm2", plain)
 
 
 def test_other_argv():
-    assert pm2.action_argv("pm2", "reload", "web") == ["pm2", "reload", "web"]
-    assert pm2.save_argv("pm2") == ["pm2", "save", "--force"]
-    assert pm2.user_prefix("dumbflix") == ["runuser", "-u", "dumbflix", "--"]
+    assert pm2_cli.action_argv("pm2", "reload", "web") == ["pm2", "reload", "web"]
+    assert pm2_cli.save_argv("pm2") == ["pm2", "save", "--force"]
+    assert pm2_cli.user_prefix("dumbflix") == ["runuser", "-u", "dumbflix", "--"]
     with pytest.raises(Pm2Error):
-        pm2.action_argv("pm2", "flush", "web")
+        pm2_cli.action_argv("pm2", "flush", "web")
 
 
 def test_base_environ_for_other_user_keeps_only_known_variables():
@@ -363,7 +371,7 @@ def test_base_environ_for_other_user_keeps_only_known_variables():
         "AWS_SECRET_ACCESS_KEY": "s",
         "PM2_HOME": "/root/.pm2",
     }
-    env = pm2.base_environ(ambient, home="/home/d", user="d", bin_dir="/usr/local/bin")
+    env = pm2_cli.base_environ(ambient, home="/home/d", user="d", bin_dir="/usr/local/bin")
     assert env == {
         "PATH": "/usr/local/bin:/root/bin:/usr/bin",
         "LANG": "C.UTF-8",
@@ -372,19 +380,19 @@ def test_base_environ_for_other_user_keeps_only_known_variables():
         "LOGNAME": "d",
         "PM2_HOME": "/home/d/.pm2",
     }
-    assert pm2.base_environ(ambient, home="/home/d", user="d", pm2_home="/var/pm2")["PM2_HOME"] == "/var/pm2"
+    assert pm2_cli.base_environ(ambient, home="/home/d", user="d", pm2_home="/var/pm2")["PM2_HOME"] == "/var/pm2"
 
 
 def test_base_environ_for_current_user():
-    env = pm2.base_environ({"HOME": "/root", "PM2_HOME": "/p", "X": "1"}, bin_dir="/usr/bin")
+    env = pm2_cli.base_environ({"HOME": "/root", "PM2_HOME": "/p", "X": "1"}, bin_dir="/usr/bin")
     assert env == {
         "PATH": "/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin:/bin",
         "HOME": "/root",
         "PM2_HOME": "/p",
     }
-    assert pm2.base_environ({"PM2_HOME": "/p"}, pm2_home="/q")["PM2_HOME"] == "/q"
+    assert pm2_cli.base_environ({"PM2_HOME": "/p"}, pm2_home="/q")["PM2_HOME"] == "/q"
 
 
 def test_tail():
-    assert pm2.tail("a\nb\nc\n", 2) == "b\nc"
-    assert pm2.tail("", 5) == ""
+    assert pm2_cli.tail("a\nb\nc\n", 2) == "b\nc"
+    assert pm2_cli.tail("", 5) == ""

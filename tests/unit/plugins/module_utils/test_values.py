@@ -36,7 +36,7 @@ def test_message_without_value_or_field():
 def test_renamed_keeps_class_value_and_reason():
     err = NginxConfigError("hash_key", "", "is required with method=hash (e.g. $request_uri)")
     renamed = err.renamed("lb_hash_key")
-    assert type(renamed) is NginxConfigError
+    assert renamed.__class__ is NginxConfigError  # exactly this class, not a subclass
     assert str(renamed) == "lb_hash_key: '' is required with method=hash (e.g. $request_uri)"
 
 
@@ -174,3 +174,23 @@ def test_with_defaults_fills_none_and_missing_and_drops_unknown():
     assert result == {"listen": [80], "name": "x", "hsts": False}
     result["listen"].append(81)
     assert table["listen"]["default"] == [80]  # a copy, not the table's list
+
+
+# --- accepts: what a Jinja test returns ------------------------------------------
+
+
+def test_accepts_is_true_for_a_value_the_check_takes():
+    assert values.accepts(values.parse_port, "443", "port") is True
+
+
+def test_accepts_is_false_for_a_refusal_of_any_subclass():
+    assert values.accepts(values.parse_port, 0, "port") is False
+    assert values.accepts(values.parse_port, "x", "port", error=NginxConfigError) is False
+
+
+def test_accepts_lets_a_bug_in_the_check_through():
+    def broken(value):
+        raise KeyError(value)
+
+    with pytest.raises(KeyError):
+        values.accepts(broken, 1)

@@ -3,10 +3,11 @@
 only a file the module wrote. (Writing runs keepalived --config-test, which the molecule production scenario exercises on
 real proxies: outside systemd keepalived ends even a clean test by signalling itself.)"""
 
-from module_runner import run_module
+import pathlib
 
 from ansible_collections.dumbflix.stack.plugins.module_utils.keepalived_conf import MARKER
 from ansible_collections.dumbflix.stack.plugins.modules import keepalived_vrrp
+from ansible_collections.dumbflix.stack.tests.module_runner import run_module
 
 ARGS = dict(
     interface="eth0",
@@ -42,3 +43,34 @@ def test_absent_removes_the_modules_file_and_leaves_anyone_elses(tmp_path):
     assert not ours.exists()
     result = run_module(keepalived_vrrp, dict(path=str(theirs), state="absent"))
     assert not result["changed"] and theirs.read_text() == "vrrp_instance theirs {\n}\n"
+
+
+def fake_keepalived(tmp_path, verdict):
+    """A keepalived whose --config-test prints ``verdict`` and fails when it is not empty."""
+    binary = tmp_path / "keepalived"
+    binary.write_text("#!/bin/sh\n" + ("echo '%s' >&2; exit 1\n" % verdict if verdict else "exit 0\n"))
+    binary.chmod(0o755)
+    return str(binary)
+
+
+def test_a_tested_file_replaces_the_old_one_root_only_with_a_backup(tmp_path):
+    path = tmp_path / "keepalived.conf"
+    path.write_text(MARKER + "\nold\n")
+    path.chmod(0o644)
+    args = dict(ARGS, path=str(path), backup=True, keepalived_binary=fake_keepalived(tmp_path, ""))
+    result = run_module(keepalived_vrrp, args, tmpdir=tmp_path)
+    assert result["changed"] and "auth_pass s3cret" in path.read_text()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert pathlib.Path(result["backup_file"]).read_text() == MARKER + "\nold\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+    assert not run_module(keepalived_vrrp, args, tmpdir=tmp_path)["changed"]
+
+
+def test_a_file_keepalived_refuses_leaves_the_old_one(tmp_path):
+    path = tmp_path / "keepalived.conf"
+    path.write_text(MARKER + "\nold\n")
+    args = dict(ARGS, path=str(path), backup=True, keepalived_binary=fake_keepalived(tmp_path, "unknown keyword"))
+    result = run_module(keepalived_vrrp, args, tmpdir=tmp_path)
+    assert result["failed"] and result["config_error"] == "unknown keyword"
+    assert path.read_text() == MARKER + "\nold\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keepalived", "keepalived.conf"]

@@ -11,10 +11,10 @@ import os
 import stat
 
 import pytest
-from module_runner import run_module
 
 from ansible_collections.dumbflix.stack.plugins.module_utils import pm2 as pm2_utils
 from ansible_collections.dumbflix.stack.plugins.modules import pm2_app
+from ansible_collections.dumbflix.stack.tests.module_runner import run_module
 
 FAKE = """#!/bin/sh
 d=$(dirname "$0")

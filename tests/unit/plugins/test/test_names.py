@@ -1,35 +1,27 @@
 # -*- coding: utf-8 -*-
 """The name tests roles use instead of copying a regex (plugins/test/names.py)."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
+from jinja_render import needs_ansible, through_ansible
 
 from ansible_collections.dumbflix.stack.plugins.test import names
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-
-
-@pytest.mark.parametrize("value", ["dumbflix-frontend", "api@2", "web.v2", "_x", "a" * 128, "0app"])
-def test_pm2_app_names_the_module_takes(value):
-    assert names.pm2_app_name(value) is True
-
-
-@pytest.mark.parametrize("value", ["", "my app", "42", "all", "-x", ".x", "@x", "a" * 129, "a;b", None, 42, ["web"]])
-def test_pm2_app_names_the_module_refuses(value):
-    assert names.pm2_app_name(value) is False
-
-
-@pytest.mark.parametrize(
-    "value, expected",
-    [
+# test -> [(value, whether the test passes it)]
+CASES = {
+    "pm2_app_name": [
+        *((value, True) for value in ["dumbflix-frontend", "api@2", "web.v2", "_x", "a" * 128, "0app"]),
+        *(
+            (value, False)
+            for value in ["", "my app", "42", "all", "-x", ".x", "@x", "a" * 129, "a;b", None, 42, ["web"]]
+        ),
+    ],
+    "unix_user_name": [
         ("dumbflix", True),
         ("_svc", True),
         ("app-1", True),
         ("a" * 32, True),
+        # root is a user name; whether a role may run as root is the role's rule (pm2 refuses it)
+        ("root", True),
         ("Dumbflix", False),
         ("1app", False),
         ("a" * 33, False),
@@ -37,23 +29,7 @@ def test_pm2_app_names_the_module_refuses(value):
         ("", False),
         (None, False),
     ],
-)
-def test_unix_user_name(value, expected):
-    assert names.unix_user_name(value) is expected
-
-
-def test_every_test_is_registered():
-    assert names.TestModule().tests() == {
-        "pm2_app_env": names.pm2_app_env,
-        "pm2_app_name": names.pm2_app_name,
-        "unix_user_name": names.unix_user_name,
-        "nftables_table_name": names.nftables_table_name,
-    }
-
-
-@pytest.mark.parametrize(
-    "value, expected",
-    [
+    "nftables_table_name": [
         ("dumbflix", True),
         ("dumbflix_vrrp", True),
         ("T" + "a" * 63, True),
@@ -64,14 +40,7 @@ def test_every_test_is_registered():
         ("x; flush ruleset", False),
         (None, False),
     ],
-)
-def test_nftables_table_names_the_module_takes(value, expected):
-    assert names.nftables_table_name(value) is expected
-
-
-@pytest.mark.parametrize(
-    "value, expected",
-    [
+    "pm2_app_env": [
         ({"API": "https://api.alvin.xyz", "DEBUG": True, "WORKERS": 2}, True),
         ({}, True),
         ({"bad-name": "x"}, False),
@@ -79,46 +48,66 @@ def test_nftables_table_names_the_module_takes(value, expected):
         ({"NESTED": {"a": 1}}, False),
         (["API=x"], False),
     ],
-)
-def test_pm2_app_env(value, expected):
-    assert names.pm2_app_env(value) is expected
+    "systemd_unit_name": [
+        ("dumbflix-firewall", True),
+        ("getty@tty1", True),
+        ("a_b.c", True),
+        ("dumbflix-firewall.service", False),
+        ("dumbflix firewall", False),
+        ("x;reboot", False),
+        ("", False),
+        (None, False),
+    ],
+    "debian_package_name": [
+        ("nodejs", True),
+        ("libstdc++6", True),
+        ("node-gyp", True),
+        ("g", False),
+        ("Nodejs", False),
+        ("-nodejs", False),
+        ("nodejs=18.19.0", False),
+        ("node js", False),
+        (None, False),
+    ],
+    "git_ref": [
+        ("master", True),
+        ("v1.2.3", True),
+        ("feature/login-page", True),
+        ("0123abcd", True),
+        ("main..evil", False),
+        ("-c", False),
+        ("--upload-pack=x", False),
+        (".hidden", False),
+        ("/abs", False),
+        ("a b", False),
+        ("", False),
+        (1, False),
+    ],
+    "release_id": [
+        ("0123456789abcdef", True),
+        ("0123456789ABCDEF", False),
+        ("0123456789abcde", False),
+        ("0123456789abcdef0", False),
+        ("../../etc/passwd", False),
+        (None, False),
+    ],
+}
+FLAT = [(test, value, expected) for test, cases in CASES.items() for value, expected in cases]
 
 
-@pytest.mark.skipif(
-    not os.path.exists(os.path.join(os.path.dirname(sys.executable), "ansible")),
-    reason="ansible is not installed next to this Python",
-)
+@pytest.mark.parametrize("test, value, expected", FLAT, ids=["%s-%d" % (t, i) for i, (t, v, e) in enumerate(FLAT)])
+def test_direct(test, value, expected):
+    assert getattr(names, test)(value) is expected
+
+
+def test_every_test_is_registered_and_covered():
+    registered = names.TestModule().tests()
+    assert registered == {name: getattr(names, name) for name in CASES}
+
+
+@needs_ansible
 def test_through_ansible_by_fqcn(tmp_path):
-    expression = (
-        "{{ ['dumbflix-frontend' is dumbflix.stack.pm2_app_name, 'all' is dumbflix.stack.pm2_app_name,"
-        " 'dumbflix' is dumbflix.stack.unix_user_name, 'Root' is dumbflix.stack.unix_user_name] }}"
-    )
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("ANSIBLE_"))
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path),
-        ANSIBLE_HOME=str(tmp_path / "home"),
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_STDOUT_CALLBACK="json",
-        ANSIBLE_LOAD_CALLBACK_PLUGINS="true",
-    )
-    proc = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), "ansible"),
-            "localhost",
-            "-m",
-            "ansible.builtin.debug",
-            "-a",
-            "msg=%s" % expression,
-            "-e",
-            "ansible_python_interpreter=%s" % sys.executable,
-        ],
-        cwd=str(tmp_path),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]["msg"]
-    assert result == [True, False, True, False]
+    table = {test: [value for value, dummy in cases] for test, cases in CASES.items()}
+    assert through_ansible(tmp_path, table) == {
+        test: [expected for dummy, expected in cases] for test, cases in CASES.items()
+    }
