@@ -25,6 +25,8 @@ trap 'rm -rf "$work"' EXIT
 # curl for the proof requests the task makes from the proxy.
 # The host's CA bundle goes in as a local CA so it survives update-ca-certificates:
 # downloads from inside the containers go through a proxy only that bundle trusts.
+# The hooks are single-quoted on purpose: mmdebstrap runs them with the root file system's path as $1.
+# shellcheck disable=SC2016
 mmdebstrap --variant=minbase --quiet \
   --include=python3,systemd,systemd-sysv,iproute2,ca-certificates,sudo,curl,procps \
   --customize-hook='mkdir -p "$1/usr/local/share/ca-certificates"' \

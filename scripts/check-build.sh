@@ -24,8 +24,8 @@ ansible-galaxy collection install --force -p "$out/collections" "$tarball" >/dev
 cd "$out"
 mods=$(ansible-doc -t module -l dumbflix.stack | awk '{print $1}')
 roles=$(ansible-doc -t role -l dumbflix.stack | grep -o '^dumbflix\.stack\.[a-z_0-9]*')
-echo "modules: $(echo $mods)"
-echo "roles:   $(echo $roles)"
+echo "modules: $(tr '\n' ' ' <<<"$mods")"
+echo "roles:   $(tr '\n' ' ' <<<"$roles")"
 fail=0
 for m in $mods; do ansible-doc -t module "$m" >/dev/null || { echo "ansible-doc cannot render $m" >&2; fail=1; }; done
 for want in dumbflix.stack.nginx_upstream dumbflix.stack.nginx_reverse_proxy dumbflix.stack.pm2_app; do

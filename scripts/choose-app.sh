@@ -13,8 +13,9 @@ die() { echo "make: $1" >&2; exit 1; }
 json() { python3 -c 'import json, sys; print(json.dumps({"dumbflix_src": sys.argv[1]}))' "$1"; }
 
 if [ -n "${DUMBFLIX_SRC:-}" ]; then
-  src=$(realpath -e -- "$DUMBFLIX_SRC" 2>/dev/null) && [ -f "$src/package.json" ] ||
+  if ! src=$(realpath -e -- "$DUMBFLIX_SRC" 2>/dev/null) || [ ! -f "$src/package.json" ]; then
     die "DUMBFLIX_SRC=$DUMBFLIX_SRC is not a directory with a package.json (a checkout of dumbflix-frontend)"
+  fi
   json "$src" > "$vars"
   echo "your checkout $src (DUMBFLIX_SRC)" > "$said"
   exit 0

@@ -27,6 +27,8 @@ declare -A want=(
   [wrk]=wrk
   # the keepalived_vrrp tests check every rendered file with keepalived --config-test
   [keepalived]=keepalived
+  # ansible-test sanity's shellcheck test, and the project's own shell scripts
+  [shellcheck]=shellcheck
 )
 # file -> Debian package that provides it
 declare -A want_files=(

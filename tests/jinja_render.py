@@ -2,10 +2,10 @@
 
 import json
 import os
-import subprocess
 import sys
 
 import pytest
+from ansible_run import run_ansible
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANSIBLE = os.path.join(os.path.dirname(sys.executable), "ansible")
@@ -15,22 +15,13 @@ needs_ansible = pytest.mark.skipif(not os.path.exists(ANSIBLE), reason="ansible 
 
 def render(tmp_path, expression, extra_vars=None):
     """The value of ``{{ expression }}``, with ``extra_vars`` defined (as ``-e`` JSON, so types are kept)."""
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("ANSIBLE_"))
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path),
-        ANSIBLE_HOME=str(tmp_path / "home"),
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_STDOUT_CALLBACK="json",
-        ANSIBLE_LOAD_CALLBACK_PLUGINS="true",
-    )
-    argv = [ANSIBLE, "localhost", "-m", "ansible.builtin.debug", "-a", "msg={{ %s }}" % expression]
+    argv = ["localhost", "-m", "ansible.builtin.debug", "-a", "msg={{ %s }}" % expression]
     argv += ["-e", "ansible_python_interpreter=%s" % sys.executable]
     if extra_vars:
         argv += ["-e", json.dumps(extra_vars)]
-    proc = subprocess.run(argv, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120)
+    proc, document = run_ansible("ansible", tmp_path, *argv, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]["msg"]
+    return document["plays"][0]["tasks"][0]["hosts"]["localhost"]["msg"]
 
 
 def through_ansible(tmp_path, table):

@@ -6,6 +6,8 @@ Shared by the unit tests and the real-nginx tests; tests/conftest.py puts this f
 import contextlib
 import io
 import json
+import os
+import stat
 
 from ansible.module_utils.testing import patch_module_args
 
@@ -28,3 +30,15 @@ def run_module(module, args, check_mode=False, diff=False, tmpdir=None):
     text = out.getvalue()
     # The JSON result is the last line the module printed.
     return json.loads(text.strip().splitlines()[-1])
+
+
+def snapshot(path):
+    """What a test compares to prove a module left ``path`` alone: its bytes (or a link's target), mtime, inode
+    and mode."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        data = os.readlink(path)
+    else:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    return data, st.st_mtime_ns, st.st_ino, stat.S_IMODE(st.st_mode)

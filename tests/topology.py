@@ -30,6 +30,25 @@ def pm2_statuses(jlist_output):
     return {p["name"]: p["pm2_env"]["status"] for p in procs}
 
 
+class Pm2AsUser:
+    """pm2 run as the app's user on a scenario's app hosts; ``as_user(argv)`` is the shell command that gets
+    there (su as root, sudo as a deploy user)."""
+
+    def __init__(self, as_user):
+        self.as_user = as_user
+
+    def run(self, app_host, *args):
+        return app_host.run(self.as_user(("pm2", *args)))
+
+    def statuses(self, app_host):
+        """{app name: status} on ``app_host``."""
+        return pm2_statuses(self.run(app_host, "jlist").stdout)
+
+    def app(self, app_host, name):
+        """The app ``name`` under pm2 on ``app_host``, for the checks below."""
+        return Pm2App(lambda *args: self.run(app_host, *args), name)
+
+
 class Pm2App:
     """One app under pm2 on one app host: `run(*args)` runs pm2 there as the app's user (the scenarios get there
     differently) and returns testinfra's result."""
@@ -126,3 +145,12 @@ def check_shared_by_weight(send, logged, heavy, light, count=40):
         served[address] = served.get(address, 0) + 1
     assert set(served) == {heavy, light}, served
     assert 24 <= served[heavy] <= 34, served
+
+
+def check_rolled_out_one_host_at_a_time(site_output, first, second):
+    """What site.yml printed for a rolling deploy over two app hosts: `first` taken out of rotation before its
+    switch, then `second`, never both out at once."""
+    one = site_output.index(f"Write the upstream of every app host, with {first} down")
+    two = site_output.index(f"Write the upstream of every app host, with {second} down")
+    assert one < site_output.index("Point current at release", one) < two
+    assert f"with {first}, {second} down" not in site_output

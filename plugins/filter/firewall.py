@@ -12,12 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.dumbflix.stack.plugins.module_utils.nftables_allowlist import normalize_source
 from ansible_collections.dumbflix.stack.plugins.module_utils.values import ValueRefused, item_field
+from ansible_collections.dumbflix.stack.plugins.plugin_utils.inventory import group_hosts, host_vars, primary_ipv4
 
 
 def _checked(value, field, host):
@@ -51,32 +51,20 @@ def firewall_sources(
     ``ansible_default_ipv4.address``. ``extra`` belongs to ``host`` (the app host).
     Returns address strings, in inventory order, each once.
     """
-    if proxy_hosts is None or isinstance(proxy_hosts, (str, bytes, Mapping)):
-        raise AnsibleFilterError("the %s group: expected a list of host names, got %r" % (group, proxy_hosts))
-    proxies = list(proxy_hosts)
-    if not proxies:
-        raise AnsibleFilterError(
-            "the %s group has no hosts: the app hosts' firewall lets only proxies reach the app, so nothing could; "
-            "add the proxies to %s or set dumbflix_firewall: false" % (group, group)
-        )
+    proxies = group_hosts(
+        proxy_hosts,
+        group,
+        "the app hosts' firewall lets only proxies reach the app, so nothing could; "
+        "add the proxies to %s or set dumbflix_firewall: false" % group,
+    )
     sources = []
     for proxy in proxies:
-        try:
-            hv = hostvars[proxy]
-        except KeyError:
-            raise AnsibleFilterError("host %s: is in the %s group but has no hostvars" % (proxy, group)) from None
+        hv = host_vars(hostvars, proxy, group)
         own = _addresses(hv.get(variable), variable, proxy)
         if own:
             sources += [_checked(value, item_field(variable, index), proxy) for index, value in enumerate(own)]
             continue
-        facts = hv.get("ansible_default_ipv4")
-        address = facts.get("address") if isinstance(facts, Mapping) else None
-        if not address:
-            raise AnsibleFilterError(
-                "host %s: %s: not set, and the host has no primary IPv4 in its facts (ansible_default_ipv4.address): "
-                "gather facts for %s or set %s" % (proxy, variable, proxy, variable)
-            )
-        sources.append(_checked(address, "ansible_default_ipv4.address", proxy))
+        sources.append(_checked(primary_ipv4(hv, proxy, variable), "ansible_default_ipv4.address", proxy))
     extra = _addresses(extra, extra_variable, host)
     sources += [_checked(value, item_field(extra_variable, index), host) for index, value in enumerate(extra)]
     unique = []

@@ -24,6 +24,12 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.dumbflix.stack.plugins.module_utils.keepalived_conf import normalize_vrrp, parse_ipv4
 from ansible_collections.dumbflix.stack.plugins.module_utils.values import ValueRefused, parse_int
+from ansible_collections.dumbflix.stack.plugins.plugin_utils.inventory import (
+    default_ipv4,
+    group_hosts,
+    host_vars,
+    primary_ipv4,
+)
 
 # The module's options as the inventory names them: a refusal names the variable the user set.
 VARIABLES = dict(
@@ -50,32 +56,9 @@ FIRST_PRIORITY = 200
 STEP = 10
 
 
-def _hostvars(hostvars, proxy, group):
-    try:
-        return hostvars[proxy]
-    except KeyError:
-        raise AnsibleFilterError("host %s: is in the %s group but has no hostvars" % (proxy, group)) from None
-
-
-def _proxies(proxy_hosts, group):
-    if proxy_hosts is None or isinstance(proxy_hosts, (str, bytes, Mapping)):
-        raise AnsibleFilterError("the %s group: expected a list of host names, got %r" % (group, proxy_hosts))
-    return list(proxy_hosts)
-
-
-def _fact(hv, key):
-    facts = hv.get("ansible_default_ipv4")
-    return facts.get(key) if isinstance(facts, Mapping) else None
-
-
 def _address(hv, proxy):
     own = hv.get("keepalived_address")
-    address = own or _fact(hv, "address")
-    if not address:
-        raise AnsibleFilterError(
-            "host %s: keepalived_address: not set, and the host has no primary IPv4 in its facts "
-            "(ansible_default_ipv4.address): gather facts for %s or set keepalived_address" % (proxy, proxy)
-        )
+    address = own or primary_ipv4(hv, proxy, "keepalived_address")
     try:
         return str(parse_ipv4(address, "keepalived_address" if own else "ansible_default_ipv4.address"))
     except ValueRefused as exc:
@@ -93,8 +76,8 @@ def _refused(exc, host):
 def vrrp_addresses(proxy_hosts, hostvars, group="proxy"):
     """Every proxy's VRRP address (``keepalived_address``, or its primary IPv4), in inventory order, each once."""
     addresses = []
-    for proxy in _proxies(proxy_hosts, group):
-        address = _address(_hostvars(hostvars, proxy, group), proxy)
+    for proxy in group_hosts(proxy_hosts, group):
+        address = _address(host_vars(hostvars, proxy, group), proxy)
         if address not in addresses:
             addresses.append(address)
     return addresses
@@ -106,18 +89,18 @@ def keepalived_vrrp(proxy_hosts, hostvars, options, host, group="proxy"):
     ``options`` holds ``host``'s own settings, keyed by inventory variable (``dumbflix_vip``,
     ``keepalived_priority``, ...). Every proxy must share the settings in :data:`SHARED`.
     """
-    proxies = _proxies(proxy_hosts, group)
+    proxies = group_hosts(proxy_hosts, group)
     if host not in proxies:
         raise AnsibleFilterError(
             "host %s: is not in the %s group, whose hosts share the floating address" % (host, group)
         )
     if not isinstance(options, Mapping):
         raise AnsibleFilterError("host %s: keepalived options: expected a mapping, got %r" % (host, options))
-    own = _hostvars(hostvars, host, group)
+    own = host_vars(hostvars, host, group)
     for proxy in proxies:
         if proxy == host:
             continue
-        other = _hostvars(hostvars, proxy, group)
+        other = host_vars(hostvars, proxy, group)
         for variable in SHARED:
             if other.get(variable, options.get(variable)) != options.get(variable):
                 # the password is never shown
@@ -141,7 +124,7 @@ def keepalived_vrrp(proxy_hosts, hostvars, options, host, group="proxy"):
     if priority == 0:
         priority = max(FIRST_PRIORITY - STEP * proxies.index(host), 1)
     src = _address(own, host)
-    interface = options.get("keepalived_interface") or _fact(own, "interface")
+    interface = options.get("keepalived_interface") or default_ipv4(own, "interface")
     if not interface:
         raise AnsibleFilterError(
             "host %s: keepalived_interface: not set, and the host has no primary IPv4 interface in its facts "

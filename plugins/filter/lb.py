@@ -49,6 +49,7 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.values import (
     join_field,
     split_field,
 )
+from ansible_collections.dumbflix.stack.plugins.plugin_utils.inventory import group_hosts, host_vars, primary_ipv4
 
 # The keys of lb_backend a user may set; the port comes from dumbflix_port.
 LB_BACKEND_KEYS = ("address", "weight", "max_fails", "fail_timeout", "backup", "down", "max_conns")
@@ -71,26 +72,13 @@ def _plain(value):
 
 def _default_address(host, hv, variable):
     """The host's primary IPv4 from facts, or an error saying what to set."""
-    facts = hv.get("ansible_default_ipv4")
-    address = facts.get("address") if isinstance(facts, Mapping) else None
-    if not address:
-        raise AnsibleFilterError(
-            "host %s: %s.address: not set, and the host has no primary IPv4 in its facts "
-            "(ansible_default_ipv4.address): gather facts for %s or set %s.address" % (host, variable, host, variable)
-        )
-    return address
+    return primary_ipv4(hv, host, variable + ".address")
 
 
 def _host_list(app_hosts, group):
-    if app_hosts is None or isinstance(app_hosts, (str, bytes, Mapping)):
-        raise AnsibleFilterError("the %s group: expected a list of host names, got %r" % (group, app_hosts))
-    hosts = list(app_hosts)
-    if not hosts:
-        raise AnsibleFilterError(
-            "the %s group has no hosts: the load balancer needs at least one backend; "
-            "add a host under %s in the inventory" % (group, group)
-        )
-    return hosts
+    return group_hosts(
+        app_hosts, group, "the load balancer needs at least one backend; add a host under %s in the inventory" % group
+    )
 
 
 def lb_servers(app_hosts, hostvars, default_port, group="app", variable="lb_backend", port_variable="dumbflix_port"):
@@ -105,10 +93,7 @@ def lb_servers(app_hosts, hostvars, default_port, group="app", variable="lb_back
     servers = []
     owner = {}
     for host in hosts:
-        try:
-            hv = hostvars[host]
-        except KeyError:
-            raise AnsibleFilterError("host %s: is in the %s group but has no hostvars" % (host, group)) from None
+        hv = host_vars(hostvars, host, group)
         backend = hv.get(variable)
         if backend is None:
             backend = {}

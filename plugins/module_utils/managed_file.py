@@ -108,3 +108,20 @@ def replace_tested(module, path, content, test, mode, backup=False, prefix=".dum
         if candidate and os.path.exists(candidate):
             os.unlink(candidate)
     return backup_file
+
+
+def finish_write(module, result, write, refused, error_key):
+    """End a module that writes its file: run ``write()``, which returns the backup's path or None, then exit.
+
+    When the program's test refused the candidate the module fails with ``refused`` (what refused what),
+    the program's output after it and under ``error_key`` in the result, and nothing changed on the host.
+    """
+    try:
+        backup_file = write()
+    except CandidateRefused as exc:
+        failed = dict(result)
+        failed[error_key] = exc.output
+        module.fail_json(msg="%s; nothing was changed: %s" % (refused, exc.output), **failed)
+    if backup_file:
+        result["backup_file"] = backup_file
+    module.exit_json(**result)

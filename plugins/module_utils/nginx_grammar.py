@@ -286,10 +286,11 @@ def validate_hash_key(value, field):
 
 
 def _embedded_port(port, value, field):
-    """Validate the port part of a larger value; errors show the whole value."""
-    if re.match(r"[0-9]{1,5}\Z", port) and 1 <= int(port) <= 65535:
-        return int(port)
-    raise NginxConfigError(field, value, "has port %r; a port is an integer from 1 to 65535" % port)
+    """Validate the port part of a larger value (the one port rule, values.parse_port); errors show the whole value."""
+    try:
+        return validate_port(port, field)
+    except NginxConfigError:
+        raise NginxConfigError(field, value, "has port %r; a port is an integer from 1 to 65535" % port) from None
 
 
 def validate_listen(value, field):

@@ -184,7 +184,7 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.keepalived_conf imp
 )
 from ansible_collections.dumbflix.stack.plugins.module_utils.managed_file import (
     MANAGED_FILE_ARGS,
-    CandidateRefused,
+    finish_write,
     read_bytes,
     remove,
     replace_tested,
@@ -261,29 +261,16 @@ def main():
         module.fail_json(
             msg="directory %s does not exist (needed for %s): install keepalived first" % (directory, path)
         )
-    try:
-        if present:
-            # the password is in it: root only, also while it is a candidate
-            backup_file = replace_tested(
-                module,
-                path,
-                content.encode("utf-8"),
-                config_test(module),
-                0o600,
-                params["backup"],
-                ".dumbflix-keepalived.",
-            )
-        else:
-            backup_file = remove(module, path, params["backup"])
-    except CandidateRefused as exc:
-        module.fail_json(
-            msg="keepalived --config-test refused the rendered file; nothing was changed: %s" % exc.output,
-            config_error=exc.output,
-            **result,
+
+    def write():
+        if not present:
+            return remove(module, path, params["backup"])
+        # the password is in it: root only, also while it is a candidate
+        return replace_tested(
+            module, path, content.encode("utf-8"), config_test(module), 0o600, params["backup"], ".dumbflix-keepalived."
         )
-    if backup_file:
-        result["backup_file"] = backup_file
-    module.exit_json(**result)
+
+    finish_write(module, result, write, "keepalived --config-test refused the rendered file", "config_error")
 
 
 if __name__ == "__main__":

@@ -197,7 +197,7 @@ from ansible_collections.dumbflix.stack.plugins.module_utils.managed_file import
     MANAGED_FILE_ARGS,
     REMOVE,
     REPLACE,
-    CandidateRefused,
+    finish_write,
     read_bytes,
     replace_tested,
 )
@@ -409,8 +409,10 @@ def main():
         module.fail_json(msg="directory %s does not exist (needed for %s)" % (directory, path))
 
     outcome = REPLACE if present and file_changed else REMOVE if not present else KEEP
-    try:
-        backup_file = replace_tested(
+    finish_write(
+        module,
+        result,
+        lambda: replace_tested(
             module,
             path,
             encoded,
@@ -420,16 +422,10 @@ def main():
             ".dumbflix-nft.",
             apply=loader(module, nft, table, listing, path, result) if table_changed else None,
             outcome=outcome,
-        )
-    except CandidateRefused as exc:
-        module.fail_json(
-            msg="nft -c refused the rendered rules; nothing was changed: %s" % exc.output,
-            nft_error=exc.output,
-            **result,
-        )
-    if backup_file:
-        result["backup_file"] = backup_file
-    module.exit_json(**result)
+        ),
+        "nft -c refused the rendered rules",
+        "nft_error",
+    )
 
 
 if __name__ == "__main__":

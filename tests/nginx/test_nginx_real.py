@@ -5,25 +5,15 @@ through the proxy to real backends."""
 import json
 import os
 import re
-import stat
 import time
 
 import pytest
+from module_runner import snapshot
 from nginx_testlib import free_port, http_get, run_module
 
 from ansible_collections.dumbflix.stack.plugins.modules import nginx_reverse_proxy, nginx_upstream
 
 pytestmark = pytest.mark.nginx
-
-
-def snapshot(path):
-    st = os.lstat(path)
-    if stat.S_ISLNK(st.st_mode):
-        data = os.readlink(path)
-    else:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    return data, st.st_mtime_ns, st.st_ino
 
 
 def ok(result):
@@ -349,7 +339,9 @@ def test_drain_a_server_with_down_and_reload(nginx, tmp_path, backends):
     assert names == {"a"}
 
 
-def test_tls_redirect_hsts_and_forwarded_proto(nginx, tmp_path, backends, certificate):
+def started_tls_site(nginx, tmp_path, backends, certificate, **options):
+    """nginx serving backend "one" on a plain and a TLS port of its own, with the site's ``options``;
+    returns the two ports."""
     one = backends("one")
     plain, secure = free_port(), free_port()
     ok(upstream(nginx, tmp_path, servers=[{"address": "127.0.0.1", "port": one.port}]))
@@ -362,11 +354,15 @@ def test_tls_redirect_hsts_and_forwarded_proto(nginx, tmp_path, backends, certif
             tls_listen=["127.0.0.1:%d" % secure],
             tls_certificate=certificate[0],
             tls_certificate_key=certificate[1],
-            hsts=True,
-            http2=True,
+            **options,
         )
     )
     nginx.start()
+    return plain, secure
+
+
+def test_tls_redirect_hsts_and_forwarded_proto(nginx, tmp_path, backends, certificate):
+    plain, secure = started_tls_site(nginx, tmp_path, backends, certificate, hsts=True, http2=True)
     status, headers, dummy = http_get(plain, path="/movies?x=1")
     assert status == 301
     assert headers["location"] == "https://alvin.test:%d/movies?x=1" % secure
@@ -398,24 +394,9 @@ def test_backend_url_site_serves(nginx, tmp_path, backends):
 
 def test_tls_redirect_names_the_published_port_and_hsts_its_max_age(nginx, tmp_path, backends, certificate):
     # nginx listens on one port, browsers reach it on another (the lab publishes 443 on 8443)
-    one = backends("one")
-    plain, secure = free_port(), free_port()
-    ok(upstream(nginx, tmp_path, servers=[{"address": "127.0.0.1", "port": one.port}]))
-    ok(
-        site(
-            nginx,
-            tmp_path,
-            upstream="app",
-            listen=["127.0.0.1:%d" % plain],
-            tls_listen=["127.0.0.1:%d" % secure],
-            tls_redirect_port=8443,
-            tls_certificate=certificate[0],
-            tls_certificate_key=certificate[1],
-            hsts=True,
-            hsts_max_age=300,
-        )
+    plain, secure = started_tls_site(
+        nginx, tmp_path, backends, certificate, tls_redirect_port=8443, hsts=True, hsts_max_age=300
     )
-    nginx.start()
     status, headers, dummy = http_get(plain, path="/movies")
     assert (status, headers["location"]) == (301, "https://alvin.test:8443/movies")
     status, headers, dummy = http_get(secure, path="/", tls=True)

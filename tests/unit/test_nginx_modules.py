@@ -9,7 +9,7 @@ import os
 import stat
 from pathlib import Path
 
-from module_runner import run_module
+from module_runner import run_module, snapshot
 
 from ansible_collections.dumbflix.stack.plugins.module_utils import nginx_file as nf
 from ansible_collections.dumbflix.stack.plugins.modules import nginx_reverse_proxy, nginx_upstream
@@ -40,16 +40,6 @@ def upstream_args(tmp_path, **kwargs):
     args = {"name": "dumbflix", "path": str(tmp_path / "upstream.conf"), "servers": SERVERS, "validate": False}
     args.update(kwargs)
     return args
-
-
-def snapshot(path):
-    st = os.lstat(path)
-    if stat.S_ISLNK(st.st_mode):
-        data = os.readlink(path)
-    else:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    return data, st.st_mtime_ns, st.st_ino, stat.S_IMODE(st.st_mode)
 
 
 # --- nginx_upstream ----------------------------------------------------------

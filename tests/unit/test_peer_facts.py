@@ -9,13 +9,13 @@ machine the run host is on, which is exactly what a templated ansible_host does 
 The same runs show the load balancer taking the app port and nginx's service name from the roles that own their
 defaults (their tasks_from: publish), without reading those roles' files."""
 
-import json
 import os
 import subprocess
 import sys
 
 import pytest
 import yaml
+from ansible_run import run_ansible
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -61,28 +61,9 @@ def run_validate(tmp_path, role, peer_vars=None, runner_vars=None):
         }
     ]
     (tmp_path / "play.yml").write_text(yaml.safe_dump(playbook))
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-        ANSIBLE_NOCOLOR="1",
+    return run_ansible(
+        "ansible-playbook", tmp_path, "-i", "hosts.yml", "play.yml", ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")
     )
-    done = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-            "-i",
-            str(tmp_path / "hosts.yml"),
-            str(tmp_path / "play.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(tmp_path),
-        check=False,
-    )
-    # the json callback's document, then whatever ansible.cfg's other callbacks print (profile_tasks)
-    return done, json.loads(done.stdout[done.stdout.index("{\n") : done.stdout.index("\n}\n") + 2])
 
 
 GUARD = "dumbflix.stack.peer_facts : Refuse peer facts that the gathering took from a host of this run"

@@ -61,59 +61,42 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
 )
 
 
-@NEEDS_CHROMIUM
-def test_one_app_host_is_refused(tmp_path):
-    stderr = refused(
-        tmp_path,
-        """
-all:
-  vars: {dumbflix_domain: alvin.xyz}
-  children:
-    proxy: {hosts: {p1: {}}}
-    app: {hosts: {a1: {}}}
-""",
-        "--connect",
-        "127.0.0.1:9",
-    )
-    assert "group 'app' of" in stderr and "has one host (a1)" in stderr
+# an inventory the proof can't use is refused before anything runs, naming what is wrong
+TWO_APPS = "all:\n  vars: {dumbflix_domain: %s}\n  children:\n    proxy: {hosts: {p1: {}}}\n    app: {hosts: {%s}}\n"
+CONNECT = ("--connect", "127.0.0.1:9")
 
 
 @NEEDS_CHROMIUM
-def test_inventory_without_proxy_is_refused(tmp_path):
-    stderr = refused(tmp_path, "all:\n  children:\n    app: {hosts: {a1: {}, a2: {}}}\n", "--connect", "127.0.0.1:9")
-    assert "needs a host in group 'proxy' and one in group 'app'" in stderr
-
-
-@NEEDS_CHROMIUM
-def test_bad_domain_is_refused(tmp_path):
-    stderr = refused(
-        tmp_path,
-        """
-all:
-  vars: {dumbflix_domain: "alvin.xyz; evil"}
-  children:
-    proxy: {hosts: {p1: {}}}
-    app: {hosts: {a1: {}, a2: {}}}
-""",
-        "--connect",
-        "127.0.0.1:9",
-    )
-    assert "dumbflix_domain is 'alvin.xyz; evil', not a domain" in stderr
-
-
-@NEEDS_CHROMIUM
-def test_no_published_port_and_no_connect_is_refused(tmp_path):
-    stderr = refused(
-        tmp_path,
-        """
-all:
-  vars: {dumbflix_domain: alvin.xyz}
-  children:
-    proxy: {hosts: {p1: {}}}
-    app: {hosts: {a1: {}, a2: {}}}
-""",
-    )
-    assert "publishes no port 80 (lab_published_ports): pass --connect HOST:PORT" in stderr
+@pytest.mark.parametrize(
+    "inventory_text, args, expected",
+    [
+        pytest.param(
+            TWO_APPS % ("alvin.xyz", "a1: {}"), CONNECT, ["group 'app' of", "has one host (a1)"], id="one-app"
+        ),
+        pytest.param(
+            "all:\n  children:\n    app: {hosts: {a1: {}, a2: {}}}\n",
+            CONNECT,
+            ["needs a host in group 'proxy' and one in group 'app'"],
+            id="no-proxy",
+        ),
+        pytest.param(
+            TWO_APPS % ('"alvin.xyz; evil"', "a1: {}, a2: {}"),
+            CONNECT,
+            ["dumbflix_domain is 'alvin.xyz; evil', not a domain"],
+            id="bad-domain",
+        ),
+        pytest.param(
+            TWO_APPS % ("alvin.xyz", "a1: {}, a2: {}"),
+            (),
+            ["publishes no port 80 (lab_published_ports): pass --connect HOST:PORT"],
+            id="no-port",
+        ),
+    ],
+)
+def test_an_inventory_the_proof_cannot_use_is_refused(tmp_path, inventory_text, args, expected):
+    stderr = refused(tmp_path, inventory_text, *args)
+    for words in expected:
+        assert words in stderr
 
 
 @NEEDS_CHROMIUM

@@ -3,13 +3,12 @@ two hosts of a local inventory (each its own directory): one makes the artefact,
 unpacks it; the cache only ever holds a whole archive; a second run changes nothing; check mode reports and changes
 nothing. pm2 (pm2_ship) and the app release (build mode) both go through it."""
 
-import json
 import os
-import subprocess
 import sys
 
 import pytest
 import yaml
+from ansible_run import run_ansible
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -92,30 +91,11 @@ def site(tmp_path):
 
 
 def run(site, *args):
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-        ANSIBLE_NOCOLOR="1",
-    )
-    done = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-            "-i",
-            str(site / "hosts.yml"),
-            str(site / "play.yml"),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(site),
-        check=False,
+    done, document = run_ansible(
+        "ansible-playbook", site, "-i", "hosts.yml", "play.yml", *args, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    # the json callback's document, then whatever ansible.cfg's other callbacks print (profile_tasks)
-    return json.loads(done.stdout[done.stdout.index("{\n") : done.stdout.index("\n}\n") + 2])
+    return document
 
 
 def changed_tasks(result, host):

@@ -6,13 +6,12 @@ defaults, which must pass. The values are the ones the roles' Jinja tests (plugi
 so a test that accepted everything, or a validate.yml that lost a check, fails here.
 """
 
-import json
 import os
-import subprocess
 import sys
 
 import pytest
 import yaml
+from ansible_run import run_ansible
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
@@ -127,24 +126,7 @@ def run_validate(tmp_path, role, hosts):
         }
     ]
     (tmp_path / "check.yml").write_text(yaml.safe_dump(play))
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("ANSIBLE_"))
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
-        ANSIBLE_HOME=str(tmp_path / "home"),
-        ANSIBLE_STDOUT_CALLBACK="json",
-        ANSIBLE_LOAD_CALLBACK_PLUGINS="true",
-        ANSIBLE_FORKS="4",
-    )
-    proc = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", "inventory.yml", "check.yml", "--check"],
-        cwd=str(tmp_path),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return proc, json.loads(proc.stdout)
+    return run_ansible("ansible-playbook", tmp_path, "-i", "inventory.yml", "check.yml", "--check", ANSIBLE_FORKS="4")
 
 
 def failures(output):

@@ -84,15 +84,10 @@ def site(*extra_inventories, extra_vars=None, check=False):
     return res.stdout
 
 
-def pm2(app_host, *args):
-    """pm2 as the app user, as root runs it on a host without sudo (su sets HOME to the user's)."""
-    return app_host.run(f"su -s /bin/sh -c {shlex.quote(' '.join(('pm2',) + args))} {APP_USER}")
-
-
-def pm2_status(app_host):
-    return topology.pm2_statuses(pm2(app_host, "jlist").stdout)
+# pm2 as the app user, as root runs it on a host without sudo (su sets HOME to the user's)
+PM2 = topology.Pm2AsUser(lambda argv: f"su -s /bin/sh -c {shlex.quote(' '.join(argv))} {APP_USER}")
+pm2, pm2_status = PM2.run, PM2.statuses
 
 
 def app_under_pm2(app_host):
-    """The app under pm2 on `app_host`, for the checks in tests/topology.py."""
-    return topology.Pm2App(lambda *args: pm2(app_host, *args), PM2_NAME)
+    return PM2.app(app_host, PM2_NAME)

@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 from conftest import DOMAIN, TITLE, UPSTREAM_FILE, address_of, pm2_status, run_site, site
-from topology import recap
+from topology import check_rolled_out_one_host_at_a_time, recap
 
 from bench.load import Load
 
@@ -79,12 +79,7 @@ def test_a_changed_app_rolls_out_host_by_host_without_one_failed_request(proxy, 
 
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     assert not load.failed(), load.summary()
-    out = res.stdout
-    # one host at a time, each out of rotation before it switched, never both at once
-    first = out.index("Write the upstream of every app host, with mol-app1 down")
-    second = out.index("Write the upstream of every app host, with mol-app2 down")
-    assert first < out.index("Point current at release", first) < second
-    assert "with mol-app1, mol-app2 down" not in out
+    check_rolled_out_one_host_at_a_time(res.stdout, "mol-app1", "mol-app2")
     for name, h in apps.items():
         assert served_marker(h) == marker, name
         assert release_of(h) != state["original"][name], name

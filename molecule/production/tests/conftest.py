@@ -101,18 +101,13 @@ def run_site(*args):
     )
 
 
-def pm2(app_host, *args):
-    """pm2 as the app user, through sudo as deploy has it."""
-    return app_host.run(f"sudo -n -u {APP_USER} -H {shlex.join(('pm2',) + args)}")
-
-
-def pm2_status(app_host):
-    return topology.pm2_statuses(pm2(app_host, "jlist").stdout)
+# pm2 as the app user, through sudo as deploy has it
+PM2 = topology.Pm2AsUser(lambda argv: f"sudo -n -u {APP_USER} -H {shlex.join(argv)}")
+pm2, pm2_status = PM2.run, PM2.statuses
 
 
 def app_under_pm2(app_host):
-    """The app under pm2 on `app_host`, for the checks in tests/topology.py."""
-    return topology.Pm2App(lambda *args: pm2(app_host, *args), PM2_NAME)
+    return PM2.app(app_host, PM2_NAME)
 
 
 def request_many(proxy_host, count, path="/", timeout=5):

@@ -125,3 +125,46 @@ def test_a_missing_directory_puts_the_candidate_in_the_modules_temporary_directo
 
 def test_read_bytes_of_a_missing_file_is_none(tmp_path):
     assert managed_file.read_bytes(str(tmp_path / "missing")) is None
+
+
+class Ended(Exception):
+    """How a fake module's exit_json / fail_json end the module."""
+
+
+class EndingModule(FakeModule):
+    def exit_json(self, **result):
+        raise Ended("exit", result)
+
+    def fail_json(self, **result):
+        raise Ended("fail", result)
+
+
+def test_finish_write_fails_naming_the_refusal_and_keeps_the_file(target, tmp_path):
+    module = EndingModule(tmp_path)
+
+    def write():
+        return replace_tested(module, str(target), b"new\n", lambda candidate: (False, "line 1: bad"), 0o644, True)
+
+    with pytest.raises(Ended) as ended:
+        managed_file.finish_write(
+            module, {"changed": True, "path": str(target)}, write, "prog -t refused it", "prog_error"
+        )
+    how, result = ended.value.args
+    assert how == "fail"
+    assert result["msg"] == "prog -t refused it; nothing was changed: line 1: bad"
+    assert result["prog_error"] == "line 1: bad" and result["path"] == str(target)
+    assert target.read_bytes() == b"old\n" and module.events == []
+
+
+def test_finish_write_reports_the_backup_and_exits(target, tmp_path):
+    module = EndingModule(tmp_path)
+
+    def write():
+        return replace_tested(module, str(target), b"new\n", lambda candidate: (True, ""), 0o644, True)
+
+    with pytest.raises(Ended) as ended:
+        managed_file.finish_write(module, {"changed": True}, write, "prog -t refused it", "prog_error")
+    how, result = ended.value.args
+    assert how == "exit"
+    assert result == {"changed": True, "backup_file": str(target) + ".bak"}
+    assert target.read_bytes() == b"new\n" and pathlib.Path(result["backup_file"]).read_bytes() == b"old\n"
