@@ -15,8 +15,8 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_grammar import validate_host
-from ansible_collections.dumbflix.stack.plugins.module_utils.values import ValueRefused, accepts, parse_port
+from ansible_collections.dumbflix.stack.plugins.module_utils.nginx_grammar import validate_backend_url
+from ansible_collections.dumbflix.stack.plugins.module_utils.values import ValueRefused, accepts
 
 # An exact npm version: major.minor.patch with an optional pre-release (7.0.4, 6.0.0-rc.1); no range, no tag.
 EXACT_VERSION_RE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?\Z")
@@ -25,7 +25,8 @@ EXACT_VERSION_RE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?\Z")
 _URL_PATH_RE = re.compile(r"/[A-Za-z0-9._~%!$&()*+,;=:@/-]*\Z")
 # What an HTTP health check may request: a plain path, no sub-delims.
 _PLAIN_URL_PATH_RE = re.compile(r"/[A-Za-z0-9._~%/-]*\Z")
-_URL_RE = re.compile(r"(https?)://(\[[^\]/]*\]|[^:/\[\]]*)(?::([0-9]{1,5}))?(/.*)?\Z")
+# scheme://host[:port], then the path; the first part is the nginx modules' backend URL grammar
+_URL_RE = re.compile(r"(https?://[^/]*)(/.*)?\Z")
 # git's URL forms: scheme://... and scp-like user@host:path (a path starting with '-' would be an option)
 _GIT_URL_RE = re.compile(r"(https?|ssh|git|file)://\S+\Z")
 _GIT_SCP_RE = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s-]\S*\Z")
@@ -59,12 +60,10 @@ def validate_http_url(value, field):
     The host and the port are checked as the nginx modules check a backend's (a ``[...]`` host must be IPv6).
     """
     match = _URL_RE.match(value) if isinstance(value, str) else None
-    host, port, path = match.groups()[1:] if match else ("", None, None)
     if not (
         match
-        and accepts(validate_host, host, field)
-        and (port is None or accepts(parse_port, port, field))
-        and (path is None or _URL_PATH_RE.match(path))
+        and accepts(validate_backend_url, match.group(1), field)
+        and (match.group(2) is None or _URL_PATH_RE.match(match.group(2)))
     ):
         raise ValueRefused(
             field, value, "is not an http(s) URL such as https://example.com/api (no quotes, spaces, query or fragment)"
