@@ -20,12 +20,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export CACHE_DIR
 export STAGE_LOG := $(CURDIR)/$(CACHE_DIR)/stages.log
-# The molecule scenario make test runs beside the first of the others (default), not after it, followed there by
-# ansible-test sanity and units; the real-nginx tests on Debian 11's and 13's nginx run beside it too, from its
-# start. None of them sends timed load: releases' converge and the nginx tests overlap default's create and
-# converge, and ansible-test (mostly pip installing each sanity test's pinned tools on a fresh clone, about
-# 3 min) comes after releases. That keeps make test under 45 minutes on 2 cores. Their output is printed when
-# default has finished.
+# make test runs the molecule scenario BESIDE (releases: Debian 11 and 12, and the monitoring's alerts, which
+# wait on Prometheus rather than send load) beside the first of the others (default), not after it; a second
+# lane runs the unit tests, the real-nginx tests on Debian 11's and 13's nginx, and ansible-test sanity and units
+# (mostly pip installing each sanity test's pinned tools on a fresh clone, about 3 min) from default's start.
+# None of them sends timed load, and they overlap default's create and converge. That keeps make test under
+# 45 minutes on 2 cores. Their output is printed when default has finished.
 BESIDE := releases
 
 .PHONY: help up lab down test deps venv image images lint yamllint unit molecule build clean bench docs
@@ -51,7 +51,6 @@ test: venv deps images ## everything CI checks: lint, unit and nginx/pm2 tests (
 	scripts/stage ruff-check ruff check . || rc=1; \
 	scripts/stage ruff-format ruff format --check . || rc=1; \
 	scripts/stage shellcheck shellcheck .ci/run scripts/stage $$(git ls-files '*.sh') || rc=1; \
-	scripts/stage pytest-unit pytest -n 2 tests/unit || rc=1; \
 	scripts/stage pytest-real pytest tests/nginx tests/pm2 || rc=1; \
 	scripts/stage build $(MAKE) --no-print-directory build || rc=1; \
 	if [ -n "$${DUMBFLIX_REAL_APP:-}" ]; then \
@@ -59,20 +58,23 @@ test: venv deps images ## everything CI checks: lint, unit and nginx/pm2 tests (
 	  app=$$(scripts/real-app.sh) && export DUMBFLIX_APP_SRC=$$app || rc=1; \
 	fi; \
 	{ r=0; scripts/stage molecule-$(BESIDE) molecule test -s $(BESIDE) || r=1; \
+	  exit $$r; } > $(CACHE_DIR)/beside.log 2>&1 & beside=$$!; \
+	{ r=0; scripts/stage pytest-unit pytest -n 2 tests/unit || r=1; \
+	  for suite in bullseye trixie; do \
+	    scripts/stage nginx-$$suite scripts/nginx-release-tests.sh $$suite -q || r=1; \
+	  done; \
 	  scripts/stage sanity tests/sanity/ansible-test.sh sanity --python 3.11 --local || r=1; \
 	  scripts/stage units tests/sanity/ansible-test.sh units --python 3.11 --venv --requirements \
 	    tests/unit/plugins/modules/ tests/unit/plugins/module_utils/ tests/unit/plugins/filter/ || r=1; \
-	  exit $$r; } > $(CACHE_DIR)/beside.log 2>&1 & beside=$$!; \
-	{ r=0; for suite in bullseye trixie; do \
-	    scripts/stage nginx-$$suite scripts/nginx-release-tests.sh $$suite -q || r=1; \
-	  done; exit $$r; } > $(CACHE_DIR)/nginx-releases.log 2>&1 & nginx_releases=$$!; \
+	  exit $$r; } > $(CACHE_DIR)/checks.log 2>&1 & checks=$$!; \
 	for scenario in $$(ls molecule | grep -vx $(BESIDE)); do \
 	  scripts/stage molecule-$$scenario molecule test -s $$scenario || rc=1; \
 	  if [ -n "$$beside" ]; then \
 	    wait $$beside || rc=1; beside=; \
-	    echo "=== molecule-$(BESIDE), ansible-test sanity and units, run beside molecule-$$scenario:"; cat $(CACHE_DIR)/beside.log; \
-	    wait $$nginx_releases || rc=1; \
-	    echo "=== tests/nginx on Debian 11's and 13's nginx, run beside molecule-$$scenario:"; cat $(CACHE_DIR)/nginx-releases.log; \
+	    echo "=== molecule-$(BESIDE), run beside molecule-$$scenario:"; cat $(CACHE_DIR)/beside.log; \
+	    wait $$checks || rc=1; \
+	    echo "=== the unit tests, tests/nginx on Debian 11's and 13's nginx, ansible-test sanity and units, run beside molecule-$$scenario:"; \
+	    cat $(CACHE_DIR)/checks.log; \
 	  fi; \
 	done; \
 	awk '{ printf "=== %-16s %-7s %6s\n", $$1, ($$2 == 0 ? "passed" : "FAILED"), $$3; \

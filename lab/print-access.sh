@@ -18,6 +18,57 @@ print(v.get("dumbflix_domain", "?"), published("80", "80" if vip else "8080"), p
       "off" if tls is False else tls, "%s-%s" % (v.get("lab_name", "dumbflix-lab"), proxy), vip or "-",
       ",".join("%s-%s" % (v.get("lab_name", "dumbflix-lab"), p) for p in inv.get("proxy", {}).get("hosts") or []))
 ')
+# The monitor host (the monitor group's first, else the first proxy): whether it runs the monitoring, its
+# container, and where this machine reaches Prometheus and Alertmanager (published ports, else the lab network).
+read -r monitoring monitor monitor_container prom_port am_port prom_pub am_pub receiver < <(ansible-inventory -i "$inventory" --list 2>/dev/null | python3 -c '
+import json, sys
+inv = json.load(sys.stdin)
+hv = inv.get("_meta", {}).get("hostvars", {})
+proxy = (inv.get("proxy", {}).get("hosts") or [None])[0]
+group = hv.get(proxy, {}).get("monitoring_group", "monitor")
+monitor = (inv.get(group, {}).get("hosts") or [proxy])[0]
+v = hv.get(monitor, {})
+on = str(v.get("dumbflix_monitoring", True)).lower() not in ("false", "no", "off", "0")
+def port(variable, default):
+    return str(v.get(variable, default)).rsplit(":", 1)[-1]
+def published(target):
+    ports = [str(p) for p in v.get("lab_monitoring_published_ports", []) if str(p).count(":") == 2]
+    ports = [p for p in ports if p.endswith(":" + target)]
+    return ":".join(ports[0].split(":")[:2]) if ports else "-"
+prom, am = port("monitoring_prometheus_listen", "127.0.0.1:9090"), port("monitoring_alertmanager_listen", "127.0.0.1:9093")
+print("on" if on else "off", monitor, "%s-%s" % (v.get("lab_name", "dumbflix-lab"), monitor), prom, am, published(prom),
+      published(am), v.get("lab_alert_receiver_listen", "127.0.0.1:9099"))
+')
+
+# Prometheus and Alertmanager: where they are, and that Prometheus is ready (it may still be replaying its
+# write-ahead log just after a restart).
+print_monitoring() {
+  [ "$monitoring" = on ] || return 0
+  local lab_addr prom am ready=""
+  if [ "$prom_pub" = - ] || [ "$am_pub" = - ]; then
+    lab_addr=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$monitor_container" 2>/dev/null | awk '{print $1}')
+  fi
+  prom=$prom_pub am=$am_pub
+  [ "$prom" = - ] && prom=${lab_addr:-?}:${prom_port}
+  [ "$am" = - ] && am=${lab_addr:-?}:${am_port}
+  for _ in $(seq 30); do
+    ready=$(curl -sS -m 2 -o /dev/null -w '%{http_code}' "http://${prom}/-/ready" 2>/dev/null) && [ "$ready" = 200 ] && break
+    sleep 1
+  done
+  cat <<TXT
+
+Monitoring (docs/monitoring.md), on ${monitor}:
+  Prometheus:    http://${prom}/  (alerts: http://${prom}/classic/alerts, targets: http://${prom}/classic/targets)
+  Alertmanager:  http://${am}/
+  Notifications: docker exec ${monitor_container} curl -s http://${receiver}/alerts  (the lab's webhook receiver)
+TXT
+  if [ "$ready" != 200 ]; then
+    echo "  Prometheus at ${prom} is not ready (got: ${ready:-no answer}); see 'make up' output above" >&2
+    return 1
+  fi
+  echo "  Prometheus ready; targets up: $(curl -sS -m 5 "http://${prom}/api/v1/targets?state=active" 2>/dev/null |
+    python3 -c 'import json, sys; t = json.load(sys.stdin)["data"]["activeTargets"]; print(sum(x["health"] == "up" for x in t), "of", len(t))' 2>/dev/null || echo '?')"
+}
 # With a floating address (inventory/lab-ha) this machine reaches the proxies on the lab network
 # itself, at the address keepalived moves between them; else the first proxy's published ports.
 addr=127.0.0.1
@@ -39,6 +90,7 @@ TXT
   code=${out%% *}
   if [ "$code" = 200 ]; then
     echo "  HTTP 200 in ${out#* }s"
+    print_monitoring || exit 1
   else
     echo "  no HTTP 200 from the proxy (got: ${out}); see 'make up' output above" >&2
     exit 1
@@ -87,6 +139,7 @@ if [ "${out%% *}" = 200 ]; then
   read -r _ seconds version <<<"$out"
   echo "  HTTP/${version} 200 in ${seconds}s, certificate checked for ${domain}"
   echo "  http://${domain}:${port}/ answers ${redirect}"
+  print_monitoring || exit 1
 else
   echo "  no HTTP 200 from the proxy over HTTPS (got: ${out}); see 'make up' output above" >&2
   exit 1

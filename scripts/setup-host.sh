@@ -57,6 +57,35 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# promtool and mtail for the monitoring role's unit tests (alert rules, the nginx log program), taken out
+# of this release's Debian packages without installing them: installing would start Prometheus and mtail here.
+tools="$cache/tools"
+download() { (cd "$work" && apt-get download -q "$pkg") >>"$cache/tools.log" 2>&1; }
+# tool -> the packages that ship it, first match wins (Debian 13 splits promtool out of prometheus)
+declare -A want_tools=([promtool]="promtool prometheus" [mtail]=mtail)
+for tool in "${!want_tools[@]}"; do
+  [ -x "$tools/bin/$tool" ] && continue
+  for pkg in ${want_tools[$tool]}; do
+    apt-cache show "$pkg" >/dev/null 2>&1 && break
+  done
+  mkdir -p "$tools/bin"
+  work=$(mktemp -d "$tools/.extract.XXXXXX") || die "could not create a directory under $tools"
+  # a machine whose package lists are old or missing needs an apt-get update first (only root may)
+  if ! download && ! { [ "$(id -u)" = 0 ] && apt-get update -q >>"$cache/tools.log" 2>&1 && download; }; then
+    rm -rf "$work"
+    die "apt-get download $pkg failed (log: $cache/tools.log); run 'sudo apt-get update' or check the apt sources, then re-run"
+  fi
+  debs=("$work/${pkg}_"*.deb)
+  if ! dpkg-deb -x "${debs[0]}" "$work/root" ||
+     ! install -m 0755 "$work/root/usr/bin/$tool" "$tools/bin/$tool.new" ||
+     ! mv "$tools/bin/$tool.new" "$tools/bin/$tool"; then
+    rm -rf "$work"
+    die "could not extract /usr/bin/$tool from ${debs[0]##*/} into $tools/bin"
+  fi
+  rm -rf "$work"
+  echo "extracted $tool from ${debs[0]##*/} into $tools/bin"
+done
+
 if docker info >/dev/null 2>&1; then
   exit 0
 fi

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dumbflix.stack maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Inventory -> the sources the app hosts' firewall lets in, checked on the controller.
+"""Inventory -> the sources a host's firewall lets in (the proxies, the monitor hosts), checked on the controller.
 
 The address rules are the module's (module_utils/nftables_allowlist.py); this filter only
 says where a bad value came from: ``host proxy2: firewall_proxy_addresses[0]: 'lb2' is not
@@ -36,6 +36,19 @@ def _addresses(value, variable, host):
     return list(value)
 
 
+def _own(value, variable, host, single):
+    """A host's own addresses: a list, or with ``single`` one address (a string, no network)."""
+    if not single:
+        own = _addresses(value, variable, host)
+        return [_checked(item, item_field(variable, index), host) for index, item in enumerate(own)]
+    if value in (None, ""):
+        return []
+    address = _checked(value, variable, host)
+    if "/" in address:
+        raise AnsibleFilterError("host %s: %s: %r is a network, not the host's address" % (host, variable, value))
+    return [address]
+
+
 def firewall_sources(
     proxy_hosts,
     hostvars,
@@ -44,27 +57,32 @@ def firewall_sources(
     group="proxy",
     variable="firewall_proxy_addresses",
     extra_variable="firewall_extra_sources",
+    single=False,
+    required=True,
 ):
-    """The checked sources allowed to reach the app: every proxy's addresses, then ``extra``.
+    """The checked sources allowed in: every host's addresses, then ``extra``.
 
-    Per proxy: its ``variable`` (a list) or, when that is empty, its fact
-    ``ansible_default_ipv4.address``. ``extra`` belongs to ``host`` (the app host).
-    Returns address strings, in inventory order, each once.
+    Per host of ``proxy_hosts`` (the proxies; the monitor hosts for the exporters): its ``variable`` (a list,
+    or with ``single`` one address) or, when that is empty, its fact ``ansible_default_ipv4.address``.
+    ``extra`` belongs to ``host`` (the host the rule is on). An empty ``proxy_hosts`` is refused unless
+    ``required`` is false. Returns address strings, in inventory order, each once.
     """
-    proxies = group_hosts(
+    hosts = group_hosts(
         proxy_hosts,
         group,
-        "the app hosts' firewall lets only proxies reach the app, so nothing could; "
-        "add the proxies to %s or set dumbflix_firewall: false" % group,
+        "the firewall lets only its hosts reach the port it guards, so nothing could; "
+        "add hosts to %s or set dumbflix_firewall: false" % group
+        if required
+        else None,
     )
     sources = []
-    for proxy in proxies:
-        hv = host_vars(hostvars, proxy, group)
-        own = _addresses(hv.get(variable), variable, proxy)
+    for name in hosts:
+        hv = host_vars(hostvars, name, group)
+        own = _own(hv.get(variable), variable, name, single)
         if own:
-            sources += [_checked(value, item_field(variable, index), proxy) for index, value in enumerate(own)]
+            sources += own
             continue
-        sources.append(_checked(primary_ipv4(hv, proxy, variable), "ansible_default_ipv4.address", proxy))
+        sources.append(_checked(primary_ipv4(hv, name, variable), "ansible_default_ipv4.address", name))
     extra = _addresses(extra, extra_variable, host)
     sources += [_checked(value, item_field(extra_variable, index), host) for index, value in enumerate(extra)]
     unique = []

@@ -8,6 +8,12 @@ Debian's chromium opens http://<domain>/ in four states and saves what it shows:
   3. all-down    every app stopped                    -> nginx's 502 Bad Gateway page
   4. all-back    every app started again              -> the app rendered (HTTP 200)
 
+With the monitoring deployed (dumbflix_monitoring, docs/monitoring.md) and Prometheus reachable from this machine
+(the lab publishes it on 127.0.0.1:9090, or --prometheus HOST:PORT), two more pictures of Prometheus's alerts page:
+
+  2a. alert-firing    after 2, once the HTTP API shows BackendDown firing for the stopped host
+  4a. alert-resolved  after 4, once it has resolved
+
 Each picture is checked from the same page load's DOM, over the DevTools protocol: the HTTP
 status, the title (the real app's "Dumbflix - <author>", the stand-in's "Dumbflix") and text
 rendered by the app's script inside <div id="root">; or nginx's 502 page. The domain is mapped
@@ -24,7 +30,8 @@ this works wherever site.yml does. Whatever happens, every app it stopped is sta
 Writes <out>/*.png, <out>/index.html and <out>/proof.json (default .cache/proof).
 
 Usage, from the checkout's root:
-  python -m scripts.proof [-i INVENTORY] [--connect HOST:PORT] [--connect-tls HOST:PORT] [--out DIR]
+  python -m scripts.proof [-i INVENTORY] [--connect HOST:PORT] [--connect-tls HOST:PORT] [--prometheus HOST:PORT]
+                          [--out DIR]
 
 The package, by idea:
   cli         the driver: options, the four states in turn, the apps restored whatever happens
@@ -32,6 +39,7 @@ The package, by idea:
   website     the site over HTTP(S): what it answers, where it redirects, the certificate to pin
   browser     headless chromium over the DevTools protocol: one page load, its DOM facts and screenshot
   checks      what must be true of each state's page
+  alerts      Prometheus: when BackendDown fires and resolves, its alerts page and what must be true of it
   report      index.html (the four pictures with their facts) and proof.json
 """
 

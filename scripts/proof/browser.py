@@ -194,11 +194,12 @@ class Browser:
         return sorted(a for a in sent if a), sorted(urls)
 
 
-def capture_page(binary, site, workdir):
-    """Open the site's start URL in a fresh headless chromium; return (PNG bytes, what the page showed)."""
+def load_page(binary, target, workdir, url, expression, settled=None, seconds=10):
+    """Open url in a fresh headless chromium that may reach `target` only (its resolver_rules() and pin); evaluate
+    the JavaScript expression (which returns JSON) until settled(facts) or for `seconds`; return (PNG bytes, the
+    facts, with the connections the net log shows and the other hosts the browser asked for)."""
     os.makedirs(workdir, exist_ok=True)
-    url, domain = site.start_url, site.domain
-    browser = Browser(binary, site, workdir)
+    browser = Browser(binary, target, workdir)
     try:
         pages = [t for t in browser.send("Target.getTargets")["targetInfos"] if t["type"] == "page"]
         if not pages:
@@ -215,34 +216,42 @@ def capture_page(binary, site, workdir):
         nav = browser.send("Page.navigate", {"url": url}, session=session)
         if nav.get("errorText"):
             raise ProofError(
-                f"chromium could not load {url} through {', '.join(site.allowed_connections())}: {nav['errorText']}"
+                f"chromium could not load {url} through {', '.join(target.allowed_connections())}: {nav['errorText']}"
             )
         browser.wait_event("Page.loadEventFired", session)
-        # the app renders into #root from its script; give it a few seconds to do so
-        expression = """JSON.stringify({
-            url: location.href,
-            title: document.title,
-            status: (performance.getEntriesByType('navigation')[0] || {}).responseStatus || null,
-            hasRoot: !!document.getElementById('root'),
-            root: (document.getElementById('root') || {innerText: ''}).innerText.trim(),
-            rootElements: document.querySelectorAll('#root *').length,
-            body: (document.body || {innerText: ''}).innerText.trim(),
-            resources: performance.getEntriesByType('resource').map(r => r.name),
-        })"""
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + seconds
         while True:
-            page = json.loads(
+            facts = json.loads(
                 browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session)[
                     "result"
                 ]["value"]
             )
-            if page["root"] or not page["hasRoot"] or time.monotonic() > deadline:
+            if settled is None or settled(facts) or time.monotonic() > deadline:
                 break
             time.sleep(0.25)
         png = base64.b64decode(browser.send("Page.captureScreenshot", {"format": "png"}, session=session)["data"])
     finally:
         browser.close()
-    page["connections"], hosts = browser.net_log_traffic()
-    page["blocked"] = [h for h in hosts if h.split(":")[0] != domain]
+    facts["connections"], hosts = browser.net_log_traffic()
+    facts["blocked"] = [h for h in hosts if h.split(":")[0] != target.domain]
     shutil.rmtree(browser.profile, ignore_errors=True)
-    return png, page
+    return png, facts
+
+
+# what the app's page shows: the app renders into #root from its script
+APP_FACTS = """JSON.stringify({
+    url: location.href,
+    title: document.title,
+    status: (performance.getEntriesByType('navigation')[0] || {}).responseStatus || null,
+    hasRoot: !!document.getElementById('root'),
+    root: (document.getElementById('root') || {innerText: ''}).innerText.trim(),
+    rootElements: document.querySelectorAll('#root *').length,
+    body: (document.body || {innerText: ''}).innerText.trim(),
+    resources: performance.getEntriesByType('resource').map(r => r.name),
+})"""
+
+
+def capture_page(binary, site, workdir):
+    """Open the site's start URL in a fresh headless chromium; return (PNG bytes, what the page showed)."""
+    # give the app's script a few seconds to render into #root
+    return load_page(binary, site, workdir, site.start_url, APP_FACTS, lambda page: page["root"] or not page["hasRoot"])

@@ -9,9 +9,9 @@ import subprocess
 import tempfile
 import time
 
-from . import ROOT, ProofError, log
+from . import ROOT, ProofError, alerts, log
 from . import __doc__ as PACKAGE_DOC
-from .browser import PAGE_TIMEOUT, capture_page, find_chromium
+from .browser import PAGE_TIMEOUT, capture_page, find_chromium, load_page
 from .checks import page_problems
 from .deployment import read_inventory, set_app_state
 from .report import write_report
@@ -36,6 +36,27 @@ STATES = [
     ),
     ("all-back", "All backends back", "The app is started again on every app host; the site is back.", "app"),
 ]
+# Prometheus's alerts page, taken after the state it belongs to (the a-pictures: 2a after 2, 4a after 4)
+ALERT_SHOTS = {
+    "one-down": (
+        "2a",
+        "alert-firing",
+        "BackendDown firing",
+        "Prometheus's alerts page {after:.0f} s after the app on {down} was stopped: BackendDown fires for host "
+        "{down} (the rule waits for 30 s of failed probes).",
+        "firing",
+        alerts.FIRE_TIMEOUT,
+    ),
+    "all-back": (
+        "4a",
+        "alert-resolved",
+        "BackendDown resolved",
+        "Prometheus's alerts page {after:.0f} s after the apps were started again: BackendDown is inactive, "
+        "nothing fires for {down}.",
+        None,
+        alerts.RESOLVE_TIMEOUT,
+    ),
+}
 
 
 def run_timed(label, func, *args, **kwargs):
@@ -71,6 +92,12 @@ def parse_args(argv):
         "(default: the lab's published port, e.g. 127.0.0.1:8443)",
     )
     parser.add_argument(
+        "--prometheus",
+        metavar="HOST:PORT",
+        help="where this machine reaches Prometheus, for the pictures of its alerts page (default: the monitor "
+        "host's published port from lab_monitoring_published_ports, e.g. 127.0.0.1:9090; none: no alert pictures)",
+    )
+    parser.add_argument(
         "--out",
         default=os.path.join(ROOT, ".cache", "proof"),
         help="output folder for the PNGs, index.html and proof.json (default: .cache/proof)",
@@ -81,6 +108,7 @@ def parse_args(argv):
     for option, value, example in (
         ("--connect", args.connect, "127.0.0.1:8080 or 172.18.0.2:80"),
         ("--connect-tls", args.connect_tls, "127.0.0.1:8443 or 172.18.0.2:443"),
+        ("--prometheus", args.prometheus, "127.0.0.1:9090 or 172.18.0.2:9090"),
     ):
         if value and not re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}", value):
             parser.error(f"{option} {value!r} is not HOST:PORT, e.g. {example}")
@@ -103,6 +131,22 @@ def proxy_ports(args, inv):
         ":".join(inv["published_tls"][0].split(":")[:2]) if inv["published_tls"] else None
     )
     return connect, connect_tls
+
+
+def prometheus_for(args, inv):
+    """Prometheus for the alert pictures, or None (said why) when there is none to take them from."""
+    if args.prometheus:
+        return alerts.Prometheus(args.prometheus)
+    if not inv["monitoring"]:
+        log(f"dumbflix_monitoring is off for {inv['monitor']}: no pictures of Prometheus's alerts page")
+        return None
+    if not inv["prometheus"]:
+        log(
+            f"host {inv['monitor']} publishes no Prometheus port (lab_monitoring_published_ports): no pictures of "
+            "its alerts page; pass --prometheus HOST:PORT, where this machine reaches it"
+        )
+        return None
+    return alerts.Prometheus(inv["prometheus"])
 
 
 def require_site_up(site):
@@ -146,17 +190,50 @@ def empty_out_dir(out):
             os.remove(os.path.join(out, stale))
 
 
-def take_pictures(binary, site, inventory, apps, out, pm2):
-    """Each state in turn: bring the apps to it, wait for the proxy to show it, take and check the picture.
-    Whatever happens, every app stopped here is started again. Returns the shots."""
+def alert_shot(binary, prom, state, down, since, work, out, pm2):
+    """After the state `state`: wait for BackendDown on host `down` to fire or resolve, take and check the
+    picture of the alerts page. `since`: when the apps were stopped or started."""
+    n, key, title, what, want, timeout = ALERT_SHOTS[state]
+    waited = run_timed(
+        f"Prometheus: BackendDown for {down} {want or 'resolved'}", alerts.wait_for_alert, prom, down, want, timeout
+    )
+    after = time.monotonic() - since
+    t0 = time.monotonic()
+    png, page, problems = alerts.capture_alerts(load_page, binary, prom, os.path.join(work, key), down, want)
+    file = f"{n}-{key}.png"
+    with open(os.path.join(out, file), "wb") as f:
+        f.write(png)
+    verdict = "passed" if not problems else "FAILED: " + "; ".join(problems)
+    log(f"{n}. {title}: {page['header'] or 'no BackendDown rule'} -> {file} {verdict} ({time.monotonic() - t0:.1f} s)")
+    return {
+        "n": n,
+        "key": key,
+        "kind": "alerts",
+        "title": title,
+        "what": what.format(after=after, waited=waited, down=down),
+        "expect": want or "resolved",
+        "file": file,
+        "pm2": dict(pm2),
+        "page": page,
+        "seconds": round(after, 1),
+        "problems": problems,
+    }
+
+
+def take_pictures(binary, site, inventory, apps, out, pm2, prom=None):
+    """Each state in turn: bring the apps to it, wait for the proxy to show it, take and check the picture (and,
+    with Prometheus, its alerts page after the states of ALERT_SHOTS). Whatever happens, every app stopped here is
+    started again. Returns the shots."""
     work = tempfile.mkdtemp(prefix="proof-")
     shots, stopped = [], []
     pm2 = dict(pm2)
+    changed = time.monotonic()
     try:
         for n, (key, title, what, expect) in enumerate(STATES, 1):
             # a host counts as stopped before the playbook runs, so an interruption mid-way restores it too
             if key == "one-down":
                 stopped.append(apps[0])
+                changed = time.monotonic()
                 pm2.update(run_timed(f"stopped the app on {apps[0]}", set_app_state, inventory, "stopped", [apps[0]]))
             elif key == "all-down":
                 rest = [h for h in apps if h not in stopped]
@@ -166,6 +243,7 @@ def take_pictures(binary, site, inventory, apps, out, pm2):
                 )
                 run_timed("the proxy answers 502", wait_for_status, site, 502, PAGE_TIMEOUT)
             elif key == "all-back":
+                changed = time.monotonic()
                 pm2.update(
                     run_timed(f"started the app on {', '.join(stopped)}", set_app_state, inventory, "started", stopped)
                 )
@@ -195,6 +273,8 @@ def take_pictures(binary, site, inventory, apps, out, pm2):
                 f"{n}. {title}: HTTP {page['status']}, title {page['title']!r} -> {file} {verdict} "
                 f"({time.monotonic() - t0:.1f} s)"
             )
+            if prom and key in ALERT_SHOTS:
+                shots.append(alert_shot(binary, prom, key, apps[0], changed, work, out, pm2))
     finally:
         if stopped:
             log(f"restoring: starting the app on {', '.join(stopped)}")
@@ -222,15 +302,27 @@ def main(argv=None):
             "and shows the site still up, which needs at least two"
         )
     site = Site(domain, connect, connect_tls)
+    prom = prometheus_for(args, inv)
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False).stdout.strip()
     log(f"{site.start_url} through the proxy {inv['proxy']} at {connect}; app hosts {', '.join(apps)}; {version}")
 
     # the lab must be as make up leaves it: the site answers and every app runs
     require_site_up(site)
     before = require_apps_online(args.inventory, apps)
+    if prom:
+        alerts.require_rule(prom)
+        # a backend started just before (an earlier proof) clears on the next scrape and evaluation
+        run_timed(
+            f"Prometheus at {prom.base} runs BackendDown, inactive for {apps[0]}",
+            alerts.wait_for_alert,
+            prom,
+            apps[0],
+            None,
+            alerts.RESOLVE_TIMEOUT,
+        )
 
     empty_out_dir(args.out)
-    shots = take_pictures(binary, site, args.inventory, apps, args.out, before)
+    shots = take_pictures(binary, site, args.inventory, apps, args.out, before, prom)
     meta = {
         "domain": domain,
         "proxy": inv["proxy"],
@@ -240,11 +332,13 @@ def main(argv=None):
         "pinned": site.pin,
         "inventory": args.inventory,
         "taken": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "prometheus": prom.alerts_page() if prom else None,
     }
     write_report(args.out, shots, meta)
     failed = [s for s in shots if s["problems"]]
+    expected = len(STATES) + (len(ALERT_SHOTS) if prom else 0)
     log(
-        f"{len(shots) - len(failed)} of {len(STATES)} pictures passed their checks; "
+        f"{len(shots) - len(failed)} of {expected} pictures passed their checks; "
         f"{os.path.join(args.out, 'index.html')} ({time.monotonic() - started:.0f} s in all)"
     )
-    return 1 if failed or len(shots) != len(STATES) else 0
+    return 1 if failed or len(shots) != expected else 0

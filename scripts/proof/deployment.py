@@ -48,12 +48,25 @@ def read_inventory(inventory):
     if not domain or not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", str(domain)):
         raise ProofError(f"host {proxies[0]}: dumbflix_domain is {domain!r}, not a domain such as alvin.xyz")
     ports = [str(p) for p in proxy_vars.get("lab_published_ports", [])]
+    # Prometheus runs on the first monitor host: the monitor group's first, else the first proxy
+    monitor = (hosts(str(proxy_vars.get("monitoring_group", "monitor"))) or proxies)[0]
+    monitor_vars = hostvars.get(monitor, {})
+    listen_port = str(monitor_vars.get("monitoring_prometheus_listen", "127.0.0.1:9090")).rsplit(":", 1)[-1]
+    # "127.0.0.1:9090:9090" -> 127.0.0.1:9090, when the container port is the one Prometheus listens on
+    prometheus = [
+        ":".join(str(p).split(":")[:2])
+        for p in monitor_vars.get("lab_monitoring_published_ports", [])
+        if str(p).count(":") == 2 and str(p).endswith(":" + listen_port)
+    ]
     return {
         "proxy": proxies[0],
         "apps": apps,
         "domain": domain,
         "published": [p for p in ports if p.endswith(":80")],
         "published_tls": [p for p in ports if p.endswith(":443")],
+        "monitor": monitor,
+        "monitoring": str(monitor_vars.get("dumbflix_monitoring", True)).lower() not in ("false", "no", "off", "0"),
+        "prometheus": prometheus[0] if prometheus else None,
     }
 
 

@@ -7,10 +7,30 @@ import os
 from .browser import VIEWPORT
 
 
+def alerts_section(shot):
+    """A picture of Prometheus's alerts page, with the BackendDown alerts it showed."""
+    page = shot["page"]
+    shown = "; ".join(f"{' '.join(row['labels'])} {row['state']}" for row in page["rows"]) or "none"
+    return f"""
+<section>
+  <h2>{shot["n"]}. {html.escape(shot["title"])} — {"passed" if not shot["problems"] else "FAILED"}</h2>
+  <p>{html.escape(shot["what"])}</p>
+  <p class="facts">pm2 on the app hosts: {html.escape(", ".join(f"{h} {s}" for h, s in shot["pm2"].items()))}<br>
+  {html.escape(page["url"])}: HTTP {page["status"]} · rule “{html.escape(page["header"])}” · its alerts:
+  {html.escape(shown)}<br>
+  chromium connected to: {html.escape(", ".join(page["connections"]) or "nothing")}
+  {"".join(f"<br><b>problem:</b> {html.escape(p)}" for p in shot["problems"])}</p>
+  <img src="{shot["file"]}" width="{VIEWPORT[0]}" height="{VIEWPORT[1]}" alt="{html.escape(shot["title"])}">
+</section>"""
+
+
 def write_report(out, shots, meta):
     """index.html and proof.json in out."""
     rows = []
     for shot in shots:
+        if shot.get("kind") == "alerts":
+            rows.append(alerts_section(shot))
+            continue
         root_text = shot["page"]["root"] or shot["page"]["body"]
         rows.append(f"""
 <section>
@@ -36,6 +56,12 @@ def write_report(out, shots, meta):
             if meta["pinned"]
             else "."
         )
+    alerts_note = ""
+    if meta.get("prometheus"):
+        alerts_note = (
+            f" Pictures 2a and 4a are Prometheus's alerts page ({html.escape(meta['prometheus'])}), taken once its "
+            "HTTP API showed BackendDown firing for the stopped backend, and again once it had resolved."
+        )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>dumbflix.stack proof: {html.escape(meta["domain"])}</title>
 <style>body{{font-family:sans-serif;max-width:1340px;margin:1em auto}} section{{display:inline-block;
@@ -46,7 +72,7 @@ vertical-align:top;width:48%;margin:0 1% 20px 0}} img{{border:1px solid #999;wid
 {html.escape(meta["domain"])} to the proxy {html.escape(meta["proxy"])} at {html.escape(meta["connect"])}
 (--host-resolver-rules, no hosts file) and every other name to nothing. Inventory: {html.escape(meta["inventory"])}.
 Each picture was checked from the same page load: the app rendered into its &lt;div id="root"&gt;, or nginx's
-502 page when every backend is down.{tls_note}</p>
+502 page when every backend is down.{tls_note}{alerts_note}</p>
 {"".join(rows)}
 </body></html>
 """

@@ -122,7 +122,8 @@ def gathered_for(result):
 @pytest.mark.parametrize(
     ("role", "peer_vars"),
     [
-        ("firewall", {"firewall_proxy_addresses": ["198.51.100.7"]}),
+        # without a monitor group the first proxy, this peer, is also the monitor host the exporters admit
+        ("firewall", {"firewall_proxy_addresses": ["198.51.100.7"], "monitoring_address": "198.51.100.7"}),
         ("keepalived", {"keepalived_address": "198.51.100.7"}),
         ("load_balancer", {"lb_backend": {"address": "198.51.100.7"}}),
     ],

@@ -35,7 +35,7 @@ CASES = {
             {"pm2_logrotate": True, "pm2_logrotate_rotate_interval": "daily"},
             'pm2_logrotate_rotate_interval: "daily" is not a cron expression such as "0 0 * * *"',
         ),
-        "good": ({"pm2_logrotate": True}, None),
+        "good": ({"pm2_logrotate": True, "pm2_logs_rotate": False}, None),
     },
     "nodejs": {
         "scheme": (
@@ -113,8 +113,11 @@ def run_validate(tmp_path, role, hosts):
                 for name, (variables, dummy) in hosts.items()
             }
         },
-        # a proxy outside the play, with its address given, as the firewall's sources need one
-        "proxy": {"hosts": {"proxy1": {"firewall_proxy_addresses": ["192.0.2.10"]}}},
+        # a proxy outside the play, with its addresses given, as the firewall's sources need them (without a
+        # monitor group it is also the monitor host the exporters admit)
+        "proxy": {
+            "hosts": {"proxy1": {"firewall_proxy_addresses": ["192.0.2.10"], "monitoring_address": "192.0.2.10"}}
+        },
     }
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
     play = [
@@ -146,9 +149,15 @@ def failures(output):
 )
 @pytest.mark.parametrize("role", sorted(CASES))
 def test_bad_values_stop_the_check_play_naming_host_variable_and_value(tmp_path, role):
-    proc, output = run_validate(tmp_path, role, CASES[role])
+    check_refusals(tmp_path, role, CASES[role])
+
+
+def check_refusals(tmp_path, role, cases):
+    """Run ``role``'s check play on ``cases`` ({host: (variables, message or None)}): each refused host fails with
+    its message, no good host fails, and the run fails."""
+    proc, output = run_validate(tmp_path, role, cases)
     found = failures(output)
-    for host, (dummy, expected) in CASES[role].items():
+    for host, (dummy, expected) in cases.items():
         if expected is None:
             assert host not in found, "%s: %s refused good values: %s" % (role, host, found.get(host))
             continue

@@ -1,11 +1,16 @@
-"""The releases scenario's hosts: Debian 12 and Debian 11, each proxy and app, reached through docker as root."""
+"""The releases scenario's hosts: Debian 12 and Debian 11, each proxy and app, and Debian 13 watching them (the
+inventory's monitor), reached through docker as root."""
 
+import json
 import os
 import re
+import shlex
 import subprocess
+import time
 
 import pytest
 import testinfra
+import topology
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
@@ -21,6 +26,18 @@ RELEASES = {
 }
 
 
+MONITOR = "rel-trixie"
+APP_USER = "dumbflix"
+PM2_NAME = "dumbflix-frontend"
+PROMETHEUS = "http://127.0.0.1:9090"
+ALERTMANAGER = "http://127.0.0.1:9093"
+# the lab's webhook receiver on the monitor host, which Alertmanager's webhook receiver posts to
+RECEIVER = "http://127.0.0.1:9099/alerts"
+
+# pm2 as the app user, as root runs it on a host without sudo (su sets HOME to the user's)
+PM2 = topology.Pm2AsUser(lambda argv: f"su -s /bin/sh -c {shlex.quote(' '.join(argv))} {APP_USER}")
+
+
 def host(name):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
 
@@ -28,6 +45,41 @@ def host(name):
 @pytest.fixture(scope="session")
 def hosts():
     return {name: host(name) for name in RELEASES}
+
+
+@pytest.fixture(scope="session")
+def monitor():
+    return host(MONITOR)
+
+
+def get_json(h, url):
+    """GET `url` with curl on host `h`; the parsed JSON answer."""
+    return json.loads(h.check_output(f"curl -fsS -m 5 {shlex.quote(url)}"))
+
+
+def firing(monitor_host):
+    """{(alertname, host label)} of Prometheus' alerts that are firing now."""
+    alerts = get_json(monitor_host, f"{PROMETHEUS}/api/v1/alerts")["data"]["alerts"]
+    return {(a["labels"]["alertname"], a["labels"].get("host", "")) for a in alerts if a["state"] == "firing"}
+
+
+def received(monitor_host):
+    """[(status, alertname, host label)] of every alert Alertmanager posted to the lab's receiver, in order."""
+    return [
+        (alert["status"], alert["labels"]["alertname"], alert["labels"].get("host", ""))
+        for body in get_json(monitor_host, RECEIVER)
+        for alert in body.get("alerts", [])
+    ]
+
+
+def wait_until(condition, seconds, step=1.0):
+    """Seconds until condition() was true, or None after `seconds`."""
+    started = time.time()
+    while time.time() - started < seconds:
+        if condition():
+            return time.time() - started
+        time.sleep(step)
+    return None
 
 
 def run_site(*args):
