@@ -38,6 +38,11 @@ tar -C "$root" -c --exclude=./.venv --exclude=./.ansible --exclude=./.cache --ex
 tar -C "$root" -c --exclude=__pycache__ --exclude=.hypothesis \
   tests/conftest.py tests/module_runner.py tests/unit/requirements.txt tests/unit/plugins tests/sanity | tar -C "$dest" -x
 [ -d "$dest/.git" ] || git -C "$dest" init -q
+# The programs from Debian's packages that unit tests run (promtool), as scripts/setup-host.sh extracted them,
+# where the tests look for them: under the copy's own .cache, which its .gitignore keeps out of sanity's sight.
+if [ -d "$root/${CACHE_DIR:-.cache}/tools" ]; then
+  mkdir -p "$dest/.cache" && cp -a "$root/${CACHE_DIR:-.cache}/tools" "$dest/.cache/"
+fi
 
 export HOME=$scratch/home
 pip_version=$(python3 -c 'import sys
