@@ -1,5 +1,5 @@
-"""The releases scenario's hosts: Debian 12 and Debian 11, each proxy and app, and Debian 13 watching them (the
-inventory's monitor), reached through docker as root."""
+"""The releases scenario's hosts: Debian 12 and Debian 11, each proxy and app, reached through docker as root.
+The inventory has no monitor group, so Debian 12, the first proxy, is the monitor too."""
 
 import json
 import os
@@ -26,7 +26,8 @@ RELEASES = {
 }
 
 
-MONITOR = "rel-trixie"
+# the first proxy: what the collection picks when the inventory has no monitor group
+MONITOR = "rel-bookworm"
 APP_USER = "dumbflix"
 PM2_NAME = "dumbflix-frontend"
 PROMETHEUS = "http://127.0.0.1:9090"
