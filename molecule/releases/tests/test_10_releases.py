@@ -10,13 +10,10 @@ import urllib.request
 import uuid
 
 import pytest
-import yaml
 from conftest import ACCESS_LOG, CERT_FILE, DOMAIN, PROJECT, RELEASES, UPSTREAM_FILE, one_line, run_site
 
 APP_DIR = "/srv/dumbflix-frontend"
 VIP = "172.30.240.100"
-with open(os.path.join(PROJECT, "roles", "pm2", "defaults", "main.yml"), encoding="utf-8") as _defaults:
-    PM2_VERSION = str(yaml.safe_load(_defaults)["pm2_version"])
 
 
 def test_each_host_runs_its_releases_nginx_and_nodejs(hosts, capsys):
@@ -30,16 +27,6 @@ def test_each_host_runs_its_releases_nginx_and_nodejs(hosts, capsys):
         assert debian.split(".")[0] == want["debian"], (name, debian)
         assert f"nginx/{want['nginx']}" in nginx, (name, nginx)
         assert node.startswith(want["node"]), (name, node)
-
-
-def test_only_the_build_host_got_npm_and_it_installed_pm2_for_both(hosts):
-    # the inventory's build host is Debian 11, not the first app host: it installs pm2 with the npm it builds with,
-    # and Debian 12 gets a copy of that install, with no npm of its own
-    assert hosts["rel-bullseye"].package("npm").is_installed
-    assert not hosts["rel-bookworm"].package("npm").is_installed
-    for name, h in hosts.items():
-        version = json.loads(h.file("/usr/local/lib/node_modules/pm2/package.json").content_string)["version"]
-        assert version == PM2_VERSION, (name, version)
 
 
 @pytest.mark.parametrize("path", ["/", "/movies", "/detail/3"])
