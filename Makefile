@@ -20,12 +20,17 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export CACHE_DIR
 export STAGE_LOG := $(CURDIR)/$(CACHE_DIR)/stages.log
-# make test runs the molecule scenario BESIDE (releases: Debian 11 and 12, and the monitoring's alerts, which
-# wait on Prometheus rather than send load) beside the first of the others (default), not after it; a second
-# lane runs the unit tests, the real-nginx tests on Debian 11's and 13's nginx, and ansible-test sanity and units
-# (mostly pip installing each sanity test's pinned tools on a fresh clone, about 3 min) from default's start.
-# None of them sends timed load, and they overlap default's create and converge. That keeps make test under
-# 45 minutes on 2 cores. Their output is printed when default has finished.
+# make test runs in three lanes on 2 cores, each stage printing its time, every lane's output printed at the end:
+#   MAIN    the default scenario (the lab's shape, the real app, rollouts under load): the longest, so it starts first
+#           and runs alone in its lane;
+#   BESIDE  the releases scenario (Debian 11 and 12, and the monitoring's alerts, which wait on Prometheus rather
+#           than send load);
+#   checks  lint, the real-nginx and pm2 tests, the build, the unit tests, the real-nginx tests on Debian 11's and
+#           13's nginx, ansible-test sanity and units (mostly pip installing each sanity test's pinned tools on a
+#           fresh clone), then every other scenario (production).
+# One after the other they would take well over an hour; side by side they overlap each other's waits (converges
+# that wait on apt and npm, tests that wait on alerts, fail_timeout and drains).
+MAIN := default
 BESIDE := releases
 
 .PHONY: help up lab down test deps venv image images lint yamllint unit molecule build clean bench docs
@@ -46,37 +51,37 @@ down: venv deps ## remove the lab's containers and network
 
 test: venv deps images ## everything CI checks: lint, unit and nginx/pm2 tests (on Debian 11, 12 and 13's nginx), molecule
 	@mkdir -p $(CACHE_DIR); : > $(STAGE_LOG); rc=0; \
-	scripts/stage ansible-lint ansible-lint || rc=1; \
-	scripts/stage yamllint yamllint -s . || rc=1; \
-	scripts/stage ruff-check ruff check . || rc=1; \
-	scripts/stage ruff-format ruff format --check . || rc=1; \
-	scripts/stage shellcheck shellcheck .ci/run scripts/stage $$(git ls-files '*.sh') || rc=1; \
-	scripts/stage pytest-real pytest tests/nginx tests/pm2 || rc=1; \
-	scripts/stage build $(MAKE) --no-print-directory build || rc=1; \
 	if [ -n "$${DUMBFLIX_REAL_APP:-}" ]; then \
 	  echo "=== the default scenario deploys the real app from $$DUMBFLIX_REAL_APP"; \
 	  app=$$(scripts/real-app.sh) && export DUMBFLIX_APP_SRC=$$app || rc=1; \
 	fi; \
 	{ r=0; scripts/stage molecule-$(BESIDE) molecule test -s $(BESIDE) || r=1; \
 	  exit $$r; } > $(CACHE_DIR)/beside.log 2>&1 & beside=$$!; \
-	{ r=0; scripts/stage pytest-unit pytest -n 2 tests/unit || r=1; \
+	{ r=0; scripts/stage ansible-lint ansible-lint || r=1; \
+	  scripts/stage yamllint yamllint -s . || r=1; \
+	  scripts/stage ruff-check ruff check . || r=1; \
+	  scripts/stage ruff-format ruff format --check . || r=1; \
+	  scripts/stage shellcheck shellcheck .ci/run scripts/stage $$(git ls-files '*.sh') || r=1; \
+	  scripts/stage pytest-real pytest tests/nginx tests/pm2 || r=1; \
+	  scripts/stage build $(MAKE) --no-print-directory build || r=1; \
+	  scripts/stage pytest-unit pytest -n 2 tests/unit || r=1; \
 	  for suite in bullseye trixie; do \
 	    scripts/stage nginx-$$suite scripts/nginx-release-tests.sh $$suite -q || r=1; \
 	  done; \
 	  scripts/stage sanity tests/sanity/ansible-test.sh sanity --python 3.11 --local || r=1; \
 	  scripts/stage units tests/sanity/ansible-test.sh units --python 3.11 --venv --requirements \
 	    tests/unit/plugins/modules/ tests/unit/plugins/module_utils/ tests/unit/plugins/filter/ || r=1; \
+	  for scenario in $$(ls molecule | grep -vxE '$(MAIN)|$(BESIDE)'); do \
+	    scripts/stage molecule-$$scenario molecule test -s $$scenario || r=1; \
+	  done; \
 	  exit $$r; } > $(CACHE_DIR)/checks.log 2>&1 & checks=$$!; \
-	for scenario in $$(ls molecule | grep -vx $(BESIDE)); do \
-	  scripts/stage molecule-$$scenario molecule test -s $$scenario || rc=1; \
-	  if [ -n "$$beside" ]; then \
-	    wait $$beside || rc=1; beside=; \
-	    echo "=== molecule-$(BESIDE), run beside molecule-$$scenario:"; cat $(CACHE_DIR)/beside.log; \
-	    wait $$checks || rc=1; \
-	    echo "=== the unit tests, tests/nginx on Debian 11's and 13's nginx, ansible-test sanity and units, run beside molecule-$$scenario:"; \
-	    cat $(CACHE_DIR)/checks.log; \
-	  fi; \
-	done; \
+	scripts/stage molecule-$(MAIN) molecule test -s $(MAIN) || rc=1; \
+	wait $$beside || rc=1; \
+	echo "=== molecule-$(BESIDE), run beside molecule-$(MAIN):"; cat $(CACHE_DIR)/beside.log; \
+	wait $$checks || rc=1; \
+	echo "=== lint, the real-nginx and pm2 tests, the build, the unit tests, tests/nginx on Debian 11's and 13's nginx,"; \
+	echo "    ansible-test sanity and units, and the other scenarios, run beside molecule-$(MAIN):"; \
+	cat $(CACHE_DIR)/checks.log; \
 	awk '{ printf "=== %-16s %-7s %6s\n", $$1, ($$2 == 0 ? "passed" : "FAILED"), $$3; \
 	       if ($$2 == 0) ok++; else bad++ } \
 	     END { printf "stages: %d passed, %d failed\n", ok, bad }' $(STAGE_LOG); \

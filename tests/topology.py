@@ -24,6 +24,20 @@ def recap(output):
     return hosts
 
 
+def changed_tasks(output):
+    """{(host, task or handler name)} of every result an ansible-playbook run printed as changed."""
+    found, current = set(), None
+    for line in output.splitlines():
+        header = re.match(r"(?:TASK|RUNNING HANDLER) \[(.*)\] \*+$", line)
+        if header:
+            current = header.group(1)
+            continue
+        result = re.match(r"changed: \[([^\]]+)\]", line)
+        if result:
+            found.add((result.group(1).split(" -> ")[0], current))
+    return found
+
+
 def pm2_statuses(jlist_output):
     """{app name: status} from what `pm2 jlist` printed (a banner may come before the JSON)."""
     procs = json.loads(jlist_output[jlist_output.index("[") :])

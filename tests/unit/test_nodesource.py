@@ -241,7 +241,9 @@ def test_nodesources_own_list_goes_before_the_repository_is_added():
 def test_distro_removes_what_nodesource_wrote(tmp_path, fetched):
     result = repository(tmp_path, fetched)
     written = {result["dest"], result["key_filename"], render("ansible.builtin.copy")["dest"]}
-    assert set(task("ansible.builtin.file", "install-distro.yml")["loop"]) == written
+    # the distro install looks for exactly these, and removes what it finds
+    looked_for = task("ansible.builtin.command", "install-distro.yml")["ansible.builtin.command"]["argv"]
+    assert looked_for[:3] == ["ls", "-d", "--"] and set(looked_for[3:]) == written
 
 
 # --- apt's own reading -------------------------------------------------------------------------------------------
