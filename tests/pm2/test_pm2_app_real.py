@@ -249,7 +249,10 @@ def test_check_mode_reports_but_changes_nothing(run_module, pm2):
 
 
 def test_app_that_exits_at_once_fails_with_its_error_log(run_module, pm2):
-    result = run_module(name="broken", script=ECHO_SERVER, env={"GREETING": "no port"})  # no PORT: exits 2
+    # no PORT: exits 2 as soon as node has loaded it. The watch fails the moment it sees that, so a window longer
+    # than the fixture's 1 s costs nothing here; on a busy machine (make test runs this beside two molecule
+    # scenarios) node may not even have loaded the script within 1 s, and the app would pass as online.
+    result = run_module(name="broken", script=ECHO_SERVER, env={"GREETING": "no port"}, wait=15)
     assert result["failed"] is True
     assert "app 'broken'" in result["msg"]
     assert "echo_server: PORT is not set (got undefined)" in result["msg"]  # from pm_err_log_path
