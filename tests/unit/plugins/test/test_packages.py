@@ -6,26 +6,26 @@ from jinja_render import needs_ansible, render
 
 from ansible_collections.dumbflix.stack.plugins.test import packages
 
-FACTS = ["acl", "gzip", "logrotate"]
+INSTALLED = ["acl", "gzip", "logrotate"]
 CASES = [
-    ("logrotate", FACTS, True),
-    (["acl", "logrotate"], FACTS, True),
-    ([], FACTS, True),
-    (["acl", "procps"], FACTS, False),
-    ("nginx", FACTS, False),
+    ("logrotate", INSTALLED, True),
+    (["acl", "logrotate"], INSTALLED, True),
+    ([], INSTALLED, True),
+    (["acl", "procps"], INSTALLED, False),
+    ("nginx", INSTALLED, False),
     # a version or release pin is never found, so its install still runs
-    ("logrotate=3.22.0-1", FACTS, False),
+    ("logrotate=3.22.0-1", INSTALLED, False),
     # no list (a role run without site.yml's check play): the install runs
     ("logrotate", None, False),
     ("logrotate", "logrotate", False),
     ("logrotate", {"logrotate": []}, False),
-    ([None], FACTS, False),
+    ([None], INSTALLED, False),
 ]
 
 
-@pytest.mark.parametrize("names, facts, expected", CASES)
-def test_direct(names, facts, expected):
-    assert packages.installed(names, facts) is expected
+@pytest.mark.parametrize("names, installed, expected", CASES)
+def test_direct(names, installed, expected):
+    assert packages.installed(names, installed) is expected
 
 
 def test_registered():
@@ -38,6 +38,6 @@ def test_through_ansible_by_fqcn(tmp_path):
         tmp_path,
         "[['acl', 'logrotate'] is dumbflix.stack.installed(f), 'procps' is dumbflix.stack.installed(f),"
         " 'acl' is dumbflix.stack.installed(none)]",
-        {"f": FACTS},
+        {"f": INSTALLED},
     )
     assert result == [True, False, False]
